@@ -1,0 +1,54 @@
+"""Command-line entry point: ``lowlight <command> ...``.
+
+Each subcommand lives in ``lowlight.commands.<name>`` and exposes ``register(subparsers)``,
+which adds its parser and sets ``handler`` (a function of the parsed namespace returning an
+exit status).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from lowlight import __version__
+from lowlight.errors import LowlightError
+
+__all__ = ["main", "build_parser"]
+
+COMMANDS = ("enhance", "evaluate", "train")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lowlight",
+        description="Enhance dark, noisy photographs; train and evaluate enhancement models.",
+    )
+    parser.add_argument("--version", action="version", version=f"lowlight {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"lowlight.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"lowlight.commands.{name}":
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the process exit status (2 for user errors)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(args.handler(args) or 0)
+    except LowlightError as exc:
+        print(f"lowlight {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"lowlight {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,1 @@
+"""Subcommands of the ``lowlight`` CLI, one module each."""

@@ -1,0 +1,84 @@
+"""Saving and loading enhancer weights as safetensors, and the shipped default model."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from lowlight.errors import LowlightError
+from lowlight.models import UnifiedLowLightEnhancer
+
+__all__ = ["save_weights", "load_model", "default_weights_path", "read_metadata"]
+
+CONFIG_KEY = "lowlight_model_config"
+DEFAULT_WEIGHTS = "default.safetensors"
+
+
+def default_weights_path() -> Path:
+    """Where the pretrained default model ships inside the package."""
+    return Path(str(resources.files("lowlight") / "weights" / DEFAULT_WEIGHTS))
+
+
+def save_weights(
+    model: UnifiedLowLightEnhancer, path: str | os.PathLike, metadata: dict[str, str] | None = None
+) -> None:
+    """Write the model's weights and architecture to ``path`` atomically (safetensors)."""
+    path = Path(path)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    meta = {CONFIG_KEY: json.dumps(model.config), **(metadata or {})}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata=meta)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def read_metadata(path: str | os.PathLike) -> dict[str, str]:
+    """The string metadata stored in a safetensors weights file."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            return dict(handle.metadata() or {})
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise LowlightError(f"cannot read weights file {path}: {exc}") from exc
+
+
+def load_model(
+    weights: str | os.PathLike | None = None, device: str | torch.device = "cpu"
+) -> UnifiedLowLightEnhancer:
+    """Build the enhancer from a safetensors file (the shipped default when ``weights`` is None).
+
+    The architecture is read from the file's metadata. Returns the model in eval mode on
+    ``device``. Raises ``LowlightError`` for a missing, corrupt or incompatible file.
+    """
+    path = Path(weights) if weights is not None else default_weights_path()
+    if not path.is_file():
+        if weights is None:
+            raise LowlightError(
+                f"the default weights are missing from the installation ({path}); "
+                "reinstall lowlight or pass --weights FILE"
+            )
+        raise LowlightError(f"weights file not found: {path}")
+    metadata = read_metadata(path)
+    try:
+        config = json.loads(metadata[CONFIG_KEY])
+    except (KeyError, json.JSONDecodeError) as exc:
+        raise LowlightError(f"{path} is not a lowlight weights file (no model config)") from exc
+    model = UnifiedLowLightEnhancer(**config)
+    try:
+        state = load_file(str(path))
+        model.load_state_dict(state)
+    except (SafetensorError, RuntimeError, OSError) as exc:
+        raise LowlightError(f"cannot load weights from {path}: {exc}") from exc
+    return model.to(device).eval()
