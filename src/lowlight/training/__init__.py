@@ -1,0 +1,1 @@
+"""Staged training: loss-weight schedule, config, checkpoints and the trainer."""
