@@ -1,0 +1,110 @@
+"""``lowlight train``: staged training on a folder of low/ + high/ pairs."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from lowlight.errors import LowlightError
+from lowlight.training.config import load_config
+
+__all__ = ["register"]
+
+
+def _stage_epochs(text: str) -> tuple[int, int, int]:
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected three integers like 20,12,8, got {text!r}"
+        ) from None
+    if len(values) != 3:
+        raise argparse.ArgumentTypeError(f"expected three integers like 20,12,8, got {text!r}")
+    return values  # type: ignore[return-value]
+
+
+def _split_epochs(total: int, stage_epochs: tuple[int, int, int]) -> tuple[int, int, int]:
+    """Spread ``total`` epochs over the stages in the proportions of ``stage_epochs``."""
+    if total <= 0:
+        raise LowlightError(f"--epochs must be positive, got {total}")
+    weights = sum(stage_epochs)
+    first = round(total * stage_epochs[0] / weights)
+    second = round(total * (stage_epochs[0] + stage_epochs[1]) / weights) - first
+    return first, second, total - first - second
+
+
+def _extend_last_stage(total: int, stage_epochs: tuple[int, int, int]) -> tuple[int, int, int]:
+    """A resumed run given ``total`` epochs: the stages already planned stay, the last grows."""
+    extra = total - sum(stage_epochs)
+    if extra < 0:
+        raise LowlightError(
+            f"--epochs {total} is fewer than the run's {sum(stage_epochs)} planned epochs"
+        )
+    return stage_epochs[0], stage_epochs[1], stage_epochs[2] + extra
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="train an enhancer on paired images",
+        description="Three-stage training on DIR/low and DIR/high image pairs. Every option can "
+        "also be set in a YAML --config file; the command line wins.",
+    )
+    parser.add_argument("--data", help="folder with low/ and high/ images sharing file names")
+    parser.add_argument(
+        "--out", help="run folder for config, metrics.csv, last.pt, best.safetensors"
+    )
+    parser.add_argument(
+        "--val-data", help="separate validation folder (default: a split of --data)"
+    )
+    parser.add_argument("--config", help="YAML file of training options")
+    parser.add_argument(
+        "--epochs", type=int, help="total epochs, spread over the stages in proportion"
+    )
+    parser.add_argument(
+        "--stage-epochs", type=_stage_epochs, help="epochs of stages 1,2,3, e.g. 20,12,8"
+    )
+    parser.add_argument("--image-size", type=int, help="training crop size (default 512)")
+    parser.add_argument("--batch-size", type=int, help="crops per step (default 8)")
+    parser.add_argument("--seed", type=int, help="seed for initialisation, split and crops")
+    parser.add_argument("--device", help="cpu, cuda or cuda:N (mixed precision on CUDA)")
+    parser.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue the run in --out from last.pt"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lowlight.training.trainer import Trainer
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    overrides = {
+        "data": args.data,
+        "out": args.out,
+        "val_data": args.val_data,
+        "stage_epochs": args.stage_epochs,
+        "image_size": args.image_size,
+        "batch_size": args.batch_size,
+        "seed": args.seed,
+        "device": args.device,
+        "threads": args.threads,
+    }
+    config_file = args.config
+    if args.resume and config_file is None and args.out:
+        saved = Path(args.out) / "config.yaml"
+        config_file = saved if saved.exists() else None
+    config = load_config(config_file, **overrides)
+    if args.epochs is not None:
+        if args.stage_epochs is not None and sum(args.stage_epochs) != args.epochs:
+            raise LowlightError("--epochs and --stage-epochs disagree; give one of them")
+        if args.resume:
+            config.stage_epochs = _extend_last_stage(args.epochs, config.stage_epochs)
+        else:
+            config.stage_epochs = _split_epochs(args.epochs, config.stage_epochs)
+    trainer = Trainer(config, resume=args.resume)
+    rows = trainer.fit()
+    best = max((r["val_psnr"] for r in rows), default=float("nan"))
+    print(f"done: {len(rows)} epochs in {config.out}, best validation PSNR {best:.2f} dB")
+    return 0

@@ -1,0 +1,145 @@
+"""Training configuration: a typed dataclass, read from YAML and command-line overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from lowlight.errors import LowlightError
+from lowlight.training.loss_weights import RAMP_WARMUP_EPOCHS, TRAINING_DEFAULTS
+
+__all__ = ["TrainConfig", "load_config", "DEFAULT_STAGE_EPOCHS"]
+
+# Default stage lengths, in epochs, measured on LOL-v1 train on 2 CPU cores: stage 1 learns
+# exposure and denoising, so it gets the most time; see docs/model-card.md.
+DEFAULT_STAGE_EPOCHS = (20, 12, 8)
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run depends on; saved resolved as ``config.yaml`` in the run folder.
+
+    Attributes mirror the ``lowlight train`` options; ``stage_epochs`` are the lengths of
+    stages 1-3. ``samples_per_epoch`` (None: one crop per training pair) sets how many crops
+    make an epoch. Learning rates and clipping default to ``TRAINING_DEFAULTS``.
+    """
+
+    data: str = ""
+    out: str = ""
+    val_data: str | None = None
+    val_fraction: float = 0.1
+    stage_epochs: tuple[int, int, int] = DEFAULT_STAGE_EPOCHS
+    image_size: int = TRAINING_DEFAULTS["image_size"]
+    batch_size: int = TRAINING_DEFAULTS["batch_size"]
+    samples_per_epoch: int | None = None
+    seed: int = 0
+    device: str = "cpu"
+    threads: int | None = None
+    num_workers: int = 0
+    lr_decoder: float = TRAINING_DEFAULTS["lr_decoder"]
+    lr_curve: float = TRAINING_DEFAULTS["lr_curve"]
+    lr_mask: float = TRAINING_DEFAULTS["lr_mask"]
+    lr_other: float = TRAINING_DEFAULTS["lr_other"]
+    weight_decay: float = 1e-4
+    warmup_iterations: int = 100
+    grad_clip_norm: float = TRAINING_DEFAULTS["grad_clip_norm"]
+    ramp_warmup_epochs: int = RAMP_WARMUP_EPOCHS
+    perceptual_weights: str | None = None
+    max_val_images: int | None = None
+    model: dict = field(default_factory=dict)
+
+    @property
+    def epochs(self) -> int:
+        return sum(self.stage_epochs)
+
+    def validate(self) -> None:
+        """Raise ``LowlightError`` for values no run could use."""
+        positive = ("image_size", "batch_size")
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise LowlightError(f"{name} must be positive, got {getattr(self, name)}")
+        if len(self.stage_epochs) != 3 or any(e < 0 for e in self.stage_epochs):
+            raise LowlightError(
+                f"stage_epochs must be three non-negative numbers, got {self.stage_epochs}"
+            )
+        if self.epochs == 0:
+            raise LowlightError("the run has no epochs (stage_epochs sums to 0)")
+        if self.samples_per_epoch is not None and self.samples_per_epoch <= 0:
+            raise LowlightError(f"samples_per_epoch must be positive, got {self.samples_per_epoch}")
+        for name in ("lr_decoder", "lr_curve", "lr_mask", "lr_other", "grad_clip_norm"):
+            if not getattr(self, name) > 0:
+                raise LowlightError(f"{name} must be positive, got {getattr(self, name)}")
+        if not self.data:
+            raise LowlightError("no training data given (--data DIR)")
+        if not self.out:
+            raise LowlightError("no run folder given (--out DIR)")
+
+    def to_dict(self) -> dict:
+        values = dataclasses.asdict(self)
+        values["stage_epochs"] = list(self.stage_epochs)
+        return values
+
+    def save(self, path: str | os.PathLike, header: str = "") -> None:
+        """Write the config as YAML (loadable by ``load_config``), after ``#`` comment lines."""
+        comments = "".join(f"# {line}\n" for line in header.splitlines())
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(comments + yaml.safe_dump(self.to_dict(), sort_keys=False))
+        os.replace(tmp, path)
+
+
+def _coerce(name: str, value: object, annotation: object) -> object:
+    """Check ``value`` against a field's type annotation, converting lists to tuples."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(name, value, inner[0])
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)) or len(value) != len(args):
+            raise LowlightError(
+                f"config '{name}' must be a list of {len(args)} values, got {value!r}"
+            )
+        return tuple(_coerce(name, v, a) for v, a in zip(value, args, strict=True))
+    if annotation is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    expected = origin or annotation
+    if isinstance(value, bool) and expected is not bool or not isinstance(value, expected):
+        raise LowlightError(
+            f"config '{name}' must be {getattr(expected, '__name__', expected)}, "
+            f"got {type(value).__name__} {value!r}"
+        )
+    return value
+
+
+def load_config(path: str | os.PathLike | None = None, **overrides: object) -> TrainConfig:
+    """A validated ``TrainConfig`` from an optional YAML file, then non-None ``overrides``."""
+    values: dict = {}
+    if path is not None:
+        try:
+            loaded = yaml.safe_load(Path(path).read_text()) or {}
+        except OSError as exc:
+            raise LowlightError(f"cannot read config {path}: {exc.strerror or exc}") from exc
+        except yaml.YAMLError as exc:
+            raise LowlightError(f"config {path} is not valid YAML: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise LowlightError(f"config {path} must be a mapping of option: value")
+        values.update(loaded)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    hints = typing.get_type_hints(TrainConfig)
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise LowlightError(f"unknown config key(s): {', '.join(unknown)}")
+    typed = {name: _coerce(name, value, hints[name]) for name, value in values.items()}
+    config = TrainConfig(**typed)
+    config.validate()
+    return config

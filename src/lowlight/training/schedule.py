@@ -1,0 +1,34 @@
+"""Stage bookkeeping and the learning-rate curve, as pure functions of epoch and step."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+__all__ = ["stage_of_epoch", "cosine_with_warmup"]
+
+
+def stage_of_epoch(epoch: int, stage_epochs: Sequence[int]) -> tuple[int, int]:
+    """``(stage, epoch_in_stage)`` for a 0-based run epoch; stages are numbered from 1.
+
+    Epochs past the last boundary belong to the last stage (a resumed run given more epochs).
+    Stages of length 0 are skipped.
+    """
+    start = 0
+    for stage, length in enumerate(stage_epochs, start=1):
+        if epoch < start + length:
+            return stage, epoch - start
+        start += length
+    last = max(i for i, length in enumerate(stage_epochs, start=1) if length > 0)
+    return last, epoch - sum(stage_epochs[: last - 1])
+
+
+def cosine_with_warmup(
+    step: int, total_steps: int, warmup_steps: int, floor: float = 0.02
+) -> float:
+    """LR factor: linear warm-up to 1, then cosine decay to ``floor`` at ``total_steps``."""
+    if warmup_steps > 0 and step < warmup_steps:
+        return (step + 1) / warmup_steps
+    span = max(1, total_steps - warmup_steps)
+    progress = min(1.0, (step - warmup_steps) / span)
+    return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))

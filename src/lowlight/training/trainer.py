@@ -1,0 +1,393 @@
+"""The staged trainer: three stages, mask unfreeze, clipping, NaN guards, validation, resume."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import math
+import os
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from lowlight.data import PairedCropDataset, PairedImageDataset, find_pairs, split_by_scene
+from lowlight.errors import LowlightError
+from lowlight.metrics import psnr, ssim
+from lowlight.models import UnifiedLowLightEnhancer
+from lowlight.models.colour import image_saturation
+from lowlight.training.checkpoint import LAST, load_checkpoint, save_checkpoint
+from lowlight.training.config import TrainConfig
+from lowlight.training.loss_weights import color_flag, stage_loss_weights
+from lowlight.training.objective import TrainingObjective
+from lowlight.training.schedule import cosine_with_warmup, stage_of_epoch
+from lowlight.weights import save_weights
+
+__all__ = ["Trainer", "StepResult"]
+
+log = logging.getLogger("lowlight.train")
+
+DECAYED_GROUPS = ("decoder", "curve")
+
+
+@dataclass
+class StepResult:
+    """One optimisation step: the loss, its terms, the pre-clip gradient norm, whether skipped."""
+
+    loss: float
+    terms: dict[str, float]
+    grad_norm: float
+    skipped: bool
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+class Trainer:
+    """Runs (or resumes) a staged training run in ``config.out``.
+
+    Stage 1 trains everything but the mask predictor, which stays frozen. At the first epoch
+    of stage 2, and again at each later stage, the mask predictor is unfrozen once and its
+    learning rate set to the absolute ``lr_mask``. The decoder and curve groups follow a
+    warm-up + cosine curve over the whole run; the mask and colour ("other") groups keep
+    their absolute rates. Every step clips the global gradient norm to ``grad_clip_norm``;
+    a batch whose loss or gradients are not finite is skipped and counted.
+    """
+
+    def __init__(self, config: TrainConfig, resume: bool = False) -> None:
+        self.config = config
+        self.run_dir = Path(config.out)
+        self.device = torch.device(config.device)
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        self._prepare_run_dir(resume)
+        torch.manual_seed(config.seed)
+        random.seed(config.seed)
+        self.model = UnifiedLowLightEnhancer(**config.model).to(self.device)
+        self.objective = TrainingObjective(config.perceptual_weights).to(self.device)
+        self.optimizer = torch.optim.AdamW(self._param_groups(), weight_decay=config.weight_decay)
+        self.optimizer.register_step_post_hook(lambda *_: self.model.clamp_parameters_())
+        self.epoch = 0
+        self.global_step = 0
+        self.best_psnr = -math.inf
+        self.current_stage = 0
+        self._mask_unfrozen = False
+        self.rows: list[dict] = []
+        self._set_mask_trainable(False)
+        self.train_data, self.val_data = self._load_data(resume)
+        self.loader = DataLoader(
+            self.train_data,
+            batch_size=config.batch_size,
+            shuffle=False,
+            drop_last=len(self.train_data) >= config.batch_size,
+            num_workers=config.num_workers,
+        )
+        self.iterations_per_epoch = len(self.loader)
+        if resume:
+            self._restore(load_checkpoint(self.run_dir))
+
+    # ----------------------------------------------------------------- set-up
+    def _prepare_run_dir(self, resume: bool) -> None:
+        if (
+            resume
+            and not (self.run_dir / LAST).exists()
+            and not (self.run_dir / "last.prev.pt").exists()
+        ):
+            raise LowlightError(f"nothing to resume in {self.run_dir} (no {LAST})")
+        if not resume and (self.run_dir / LAST).exists():
+            raise LowlightError(
+                f"{self.run_dir} already holds a run; pass --resume to continue it "
+                "or choose another --out"
+            )
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            probe = self.run_dir / ".write-test"
+            probe.write_text("")
+            probe.unlink()
+        except OSError as exc:
+            raise LowlightError(
+                f"cannot write to run folder {self.run_dir}: {exc.strerror}"
+            ) from exc
+
+    def _param_groups(self) -> list[dict]:
+        model, cfg = self.model, self.config
+        other = [*model.colour_affine.parameters(), *model.colour_correction.parameters()]
+        return [
+            {"name": "decoder", "params": list(model.decoder.parameters()), "lr": cfg.lr_decoder},
+            {
+                "name": "curve",
+                "params": list(model.curve_estimator.parameters()),
+                "lr": cfg.lr_curve,
+            },
+            {"name": "mask", "params": list(model.mask_predictor.parameters()), "lr": cfg.lr_mask},
+            {"name": "other", "params": other, "lr": cfg.lr_other},
+        ]
+
+    def _group(self, name: str) -> dict:
+        return next(g for g in self.optimizer.param_groups if g["name"] == name)
+
+    def _load_data(self, resume: bool) -> tuple[PairedCropDataset, PairedImageDataset]:
+        cfg = self.config
+        split_file = self.run_dir / "split.json"
+        pairs = find_pairs(cfg.data)
+        if cfg.val_data:
+            train_pairs, val_pairs = pairs, find_pairs(cfg.val_data)
+        elif resume and split_file.exists():
+            names = json.loads(split_file.read_text())
+            val_names = set(names["val"])
+            train_pairs = [p for p in pairs if p.name not in val_names]
+            val_pairs = [p for p in pairs if p.name in val_names]
+        else:
+            train_pairs, val_pairs = split_by_scene(pairs, cfg.val_fraction, cfg.seed)
+        if not resume:
+            split = {"train": [p.name for p in train_pairs], "val": [p.name for p in val_pairs]}
+            _atomic_write_text(split_file, json.dumps(split, indent=1))
+        if cfg.max_val_images is not None:
+            val_pairs = val_pairs[: cfg.max_val_images]
+        log.info("data: %d training pairs, %d validation pairs", len(train_pairs), len(val_pairs))
+        return (
+            PairedCropDataset(train_pairs, cfg.image_size, cfg.samples_per_epoch),
+            PairedImageDataset(val_pairs),
+        )
+
+    def _restore(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.epoch = state["epoch"]
+        self.global_step = state["global_step"]
+        self.best_psnr = state["best_psnr"]
+        self.current_stage = state["stage"]
+        self._mask_unfrozen = state["mask_unfrozen"]
+        self.rows = list(state["rows"])
+        torch.set_rng_state(state["torch_rng"])
+        random.setstate(state["python_rng"])
+        self._set_mask_trainable(self.current_stage >= 2)
+        log.info("resumed %s at epoch %d (stage %d)", self.run_dir, self.epoch, self.current_stage)
+
+    def _state(self) -> dict:
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "epoch": self.epoch,
+            "global_step": self.global_step,
+            "best_psnr": self.best_psnr,
+            "stage": self.current_stage,
+            "mask_unfrozen": self._mask_unfrozen,
+            "rows": self.rows,
+            "config": self.config.to_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "python_rng": random.getstate(),
+        }
+
+    # ------------------------------------------------------------ mask, lrs
+    def _set_mask_trainable(self, trainable: bool) -> None:
+        self.model.mask_predictor.requires_grad_(trainable)
+
+    def _enter_epoch(self, stage: int) -> None:
+        """Stage bookkeeping, once per epoch: reset on a stage change, unfreeze the mask."""
+        if stage != self.current_stage:
+            self.current_stage = stage
+            self._mask_unfrozen = False
+        if stage == 1:
+            self._set_mask_trainable(False)
+        elif not self._mask_unfrozen:
+            self._set_mask_trainable(True)
+            self._group("mask")["lr"] = self.config.lr_mask
+            self._mask_unfrozen = True
+            log.info("stage %d: mask predictor unfrozen, lr %.1e", stage, self.config.lr_mask)
+
+    def _update_decayed_lrs(self) -> None:
+        total = self.config.epochs * self.iterations_per_epoch
+        factor = cosine_with_warmup(self.global_step, total, self.config.warmup_iterations)
+        for name in DECAYED_GROUPS:
+            group = self._group(name)
+            group["lr"] = getattr(self.config, f"lr_{name}") * factor
+
+    def banner(self) -> str:
+        cfg = self.config
+        params = sum(p.numel() for p in self.model.parameters())
+        return (
+            f"lowlight train: {params / 1e6:.2f} M parameters, "
+            f"stages {list(cfg.stage_epochs)} epochs, "
+            f"{self.iterations_per_epoch} iterations/epoch, batch {cfg.batch_size}, "
+            f"crops {cfg.image_size}, device {self.device}\n"
+            f"  learning rates: decoder {cfg.lr_decoder:.1e}, curve {cfg.lr_curve:.1e} "
+            f"(warm-up + cosine), mask {cfg.lr_mask:.1e} (from stage 2), other {cfg.lr_other:.1e}; "
+            f"grad clip {cfg.grad_clip_norm}; perceptual term: {self.objective.perceptual.kind}"
+        )
+
+    # ---------------------------------------------------------------- steps
+    def _autocast(self):
+        return torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda")
+
+    def train_step(
+        self, low: torch.Tensor, high: torch.Tensor, weights: dict[str, float]
+    ) -> StepResult:
+        """One guarded optimisation step on a batch (B, 3, S, S)."""
+        self.optimizer.zero_grad(set_to_none=True)
+        low, high = low.to(self.device), high.to(self.device)
+        with self._autocast():
+            output = self.model(low)
+        total, terms = self.objective(_float_output(output), high, weights)
+        values = {k: v.item() for k, v in terms.items()}
+        loss = total.detach().item()
+        if not math.isfinite(loss):
+            return StepResult(loss, values, math.nan, True)
+        total.backward()
+        params = [p for g in self.optimizer.param_groups for p in g["params"] if p.grad is not None]
+        grad_norm = torch.nn.utils.clip_grad_norm_(params, self.config.grad_clip_norm)
+        if not torch.isfinite(grad_norm):
+            self.optimizer.zero_grad(set_to_none=True)
+            return StepResult(loss, values, grad_norm.item(), True)
+        self._update_decayed_lrs()
+        self.optimizer.step()
+        self.global_step += 1
+        return StepResult(loss, values, grad_norm.item(), False)
+
+    def train_epoch(self, stage: int, epoch_in_stage: int) -> dict:
+        cfg = self.config
+        weights = stage_loss_weights(stage, epoch_in_stage, cfg.ramp_warmup_epochs)
+        self.train_data.set_epoch(cfg.seed, self.epoch)
+        self.model.train()
+        sums: dict[str, float] = {}
+        done = skipped = 0
+        start = time.perf_counter()
+        bar = tqdm(
+            self.loader,
+            desc=f"epoch {self.epoch + 1}/{cfg.epochs} (stage {stage})",
+            leave=False,
+            dynamic_ncols=True,
+            mininterval=2.0,
+        )
+        for low, high in bar:
+            result = self.train_step(low, high, weights)
+            if result.skipped:
+                skipped += 1
+                log.warning(
+                    "epoch %d: skipped a batch with non-finite loss or gradients", self.epoch + 1
+                )
+                continue
+            done += 1
+            for key, value in {"loss": result.loss, **result.terms}.items():
+                sums[key] = sums.get(key, 0.0) + value
+            bar.set_postfix(loss=f"{sums['loss'] / done:.4f}")
+        seconds = time.perf_counter() - start
+        means = {f"train_{k}": v / max(done, 1) for k, v in sums.items()}
+        return {
+            **means,
+            "train_skipped": skipped,
+            "train_seconds": round(seconds, 2),
+            "images_per_second": round(done * cfg.batch_size / max(seconds, 1e-9), 3),
+        }
+
+    @torch.no_grad()
+    def validate(self) -> dict:
+        """PSNR, SSIM, saturation and colour flags over the validation images."""
+        self.model.eval()
+        scores = {"psnr": [], "ssim": [], "saturation": []}
+        flags = {"LOW_COLOR": 0, "CRITICAL_COLOR": 0}
+        skipped = 0
+        for index in range(len(self.val_data)):
+            _, low, high = self.val_data[index]
+            with self._autocast():
+                image = self.model(low[None].to(self.device)).image.float()
+            if not torch.isfinite(image).all():
+                skipped += 1
+                continue
+            high = high[None].to(self.device)
+            scores["psnr"].append(float(psnr(image, high)[0]))
+            scores["ssim"].append(float(ssim(image, high)[0]))
+            saturation = float(image_saturation(image)[0])
+            scores["saturation"].append(saturation)
+            flag = color_flag(saturation)
+            if flag in flags:
+                flags[flag] += 1
+        means = {f"val_{k}": (sum(v) / len(v) if v else math.nan) for k, v in scores.items()}
+        return {
+            **means,
+            "val_low_color": flags["LOW_COLOR"],
+            "val_critical_color": flags["CRITICAL_COLOR"],
+            "val_skipped": skipped,
+        }
+
+    # ------------------------------------------------------------------ run
+    def fit(self) -> list[dict]:
+        """Train the remaining epochs; returns all metric rows (one per epoch)."""
+        cfg = self.config
+        handler = logging.FileHandler(self.run_dir / "train.log")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        log.addHandler(handler)
+        try:
+            cfg.save(
+                self.run_dir / "config.yaml", f"perceptual loss: {self.objective.perceptual.kind}"
+            )
+            log.info(self.banner())
+            while self.epoch < cfg.epochs:
+                self._run_epoch()
+        finally:
+            log.removeHandler(handler)
+            handler.close()
+        return self.rows
+
+    def _run_epoch(self) -> None:
+        stage, epoch_in_stage = stage_of_epoch(self.epoch, self.config.stage_epochs)
+        self._enter_epoch(stage)
+        row = {"epoch": self.epoch + 1, "stage": stage, "epoch_in_stage": epoch_in_stage + 1}
+        row.update(self.train_epoch(stage, epoch_in_stage))
+        row.update(self.validate())
+        row.update({f"lr_{g['name']}": g["lr"] for g in self.optimizer.param_groups})
+        self.epoch += 1
+        self.rows.append(row)
+        if row["val_psnr"] > self.best_psnr:
+            self.best_psnr = row["val_psnr"]
+            metadata = {
+                "epoch": str(row["epoch"]),
+                "val_psnr": f"{row['val_psnr']:.4f}",
+                "val_ssim": f"{row['val_ssim']:.4f}",
+                "train_config": json.dumps(self.config.to_dict()),
+            }
+            save_weights(self.model, self.run_dir / "best.safetensors", metadata)
+        save_checkpoint(self._state(), self.run_dir)
+        self._write_metrics()
+        log.info(
+            "epoch %d/%d stage %d: loss %.4f, val PSNR %.2f dB, SSIM %.4f, saturation %.3f, "
+            "low/critical colour %d/%d, skipped train/val %d/%d, %.1f img/s",
+            row["epoch"],
+            self.config.epochs,
+            stage,
+            row.get("train_loss", math.nan),
+            row["val_psnr"],
+            row["val_ssim"],
+            row["val_saturation"],
+            row["val_low_color"],
+            row["val_critical_color"],
+            row["train_skipped"],
+            row["val_skipped"],
+            row["images_per_second"],
+        )
+
+    def _write_metrics(self) -> None:
+        fields: list[str] = []
+        for row in self.rows:
+            fields.extend(k for k in row if k not in fields)
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(self.rows)
+        _atomic_write_text(self.run_dir / "metrics.csv", buffer.getvalue())
+
+
+def _float_output(output):
+    """The model output with every tensor in float32 (a no-op outside mixed precision)."""
+    for name, value in vars(output).items():
+        setattr(output, name, value.float())
+    return output
