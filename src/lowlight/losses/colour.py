@@ -27,22 +27,24 @@ def color_diversity_loss(
 ) -> torch.Tensor:
     """Penalises colour collapse: ``0.5 * exp(-15 * avg_diversity) + 0.5 * exp(-10 * saturation)``.
 
-    With ``spread`` the per-pixel standard deviation across R, G, B, regularised by a noise
-    floor as ``sqrt(var + noise_floor^2)``:
+    Per image, with ``spread`` the per-pixel standard deviation across R, G, B, regularised
+    by a noise floor as ``sqrt(var + noise_floor^2)``:
 
-    * ``avg_diversity`` is the mean of ``spread`` over pixels;
-    * ``saturation`` is the mean of ``spread / (grey + brightness_floor)`` over pixels,
+    * ``avg_diversity`` is the mean of ``spread`` over the image's pixels;
+    * ``saturation`` is the mean of ``spread / (grey + brightness_floor)`` over its pixels,
       ``grey`` being the pixel's RGB mean: chroma relative to brightness.
 
-    Both terms are smooth everywhere, so the loss is never a constant: the saturation term's
-    gradient is non-zero even for a perfectly grey or all-black image.
+    The loss is the mean of the per-image values over the batch (so it splits exactly over
+    data-parallel shards). Both terms are smooth everywhere, so the loss is never a constant:
+    the saturation term's gradient is non-zero even for a perfectly grey or all-black image.
     Returns a scalar in (0, 1].
     """
     grey = pred.mean(dim=1, keepdim=True)
     spread = torch.sqrt((pred - grey).pow(2).mean(dim=1) + noise_floor**2)
-    avg_diversity = spread.mean()
-    saturation = (spread / (grey.squeeze(1) + brightness_floor)).mean()
-    return 0.5 * torch.exp(-15.0 * avg_diversity) + 0.5 * torch.exp(-10.0 * saturation)
+    avg_diversity = spread.mean(dim=(1, 2))
+    saturation = (spread / (grey.squeeze(1) + brightness_floor)).mean(dim=(1, 2))
+    per_image = 0.5 * torch.exp(-15.0 * avg_diversity) + 0.5 * torch.exp(-10.0 * saturation)
+    return per_image.mean()
 
 
 def exposure_loss(
