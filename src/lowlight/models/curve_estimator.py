@@ -60,7 +60,9 @@ class ImprovedCurveEstimator(nn.Module):
     def estimate(self, rgb_snr: torch.Tensor) -> torch.Tensor:
         """Curve parameters (B, 3, H, W) in [-1, 1] from the (B, 4, H, W) input, H, W >= scale."""
         height, width = rgb_snr.shape[-2:]
-        small = F.interpolate(rgb_snr, size=(height // self.scale, width // self.scale), mode="area")
+        small = F.interpolate(
+            rgb_snr, size=(height // self.scale, width // self.scale), mode="area"
+        )
         features = F.relu(self.stem(small))
         for layer in self.body:
             features = F.relu(layer(features)) + features

@@ -62,19 +62,25 @@ class TransformerDecoder(nn.Module):
         if not (len(depths) == len(heads) == levels and len(decoder_depths) == levels - 1):
             raise ValueError("widths, depths and heads need one entry per level, decoder one less")
         self.factor = 2**levels
-        self.embed = nn.Sequential(nn.PixelUnshuffle(2), nn.Conv2d(4 * in_channels, widths[0], 3, padding=1))
+        self.embed = nn.Sequential(
+            nn.PixelUnshuffle(2), nn.Conv2d(4 * in_channels, widths[0], 3, padding=1)
+        )
         self.encoders = nn.ModuleList(
             _Stage(w, h, d) for w, h, d in zip(widths, heads, depths, strict=True)
         )
         self.downs = nn.ModuleList(
-            nn.Sequential(nn.Conv2d(widths[i], widths[i + 1] // 4, 3, padding=1), nn.PixelUnshuffle(2))
+            nn.Sequential(
+                nn.Conv2d(widths[i], widths[i + 1] // 4, 3, padding=1), nn.PixelUnshuffle(2)
+            )
             for i in range(levels - 1)
         )
         self.ups = nn.ModuleList(
             nn.Sequential(nn.Conv2d(widths[i + 1], 4 * widths[i], 1), nn.PixelShuffle(2))
             for i in range(levels - 1)
         )
-        self.fuses = nn.ModuleList(nn.Conv2d(2 * widths[i], widths[i], 1) for i in range(levels - 1))
+        self.fuses = nn.ModuleList(
+            nn.Conv2d(2 * widths[i], widths[i], 1) for i in range(levels - 1)
+        )
         self.decoders = nn.ModuleList(
             _Stage(widths[i], heads[i], decoder_depths[i]) for i in range(levels - 1)
         )

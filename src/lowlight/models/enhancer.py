@@ -80,7 +80,9 @@ class UnifiedLowLightEnhancer(nn.Module):
             "curve_iterations": curve_iterations,
             "curve_scale": curve_scale,
         }
-        self.curve_estimator = ImprovedCurveEstimator(iterations=curve_iterations, scale=curve_scale)
+        self.curve_estimator = ImprovedCurveEstimator(
+            iterations=curve_iterations, scale=curve_scale
+        )
         self.decoder = TransformerDecoder(7, widths, depths, decoder_depths, heads)
         self.mask_predictor = MaskPredictor()
         self.colour_affine = GlobalColourAffine(enable_vibrance=False, identity_clamp=0.15)

@@ -35,7 +35,9 @@ class MaskPredictor(nn.Module):
         nn.init.normal_(self.body[-1].weight, std=1e-3)
         nn.init.constant_(self.body[-1].bias, initial_bias)
 
-    def forward(self, curve: torch.Tensor, decoder: torch.Tensor, snr: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, curve: torch.Tensor, decoder: torch.Tensor, snr: torch.Tensor
+    ) -> torch.Tensor:
         features = F.avg_pool2d(torch.cat([curve, decoder, snr], dim=1), 2)
         logits = F.interpolate(self.body(features), scale_factor=2.0, mode="bilinear")
         return torch.sigmoid(logits)
