@@ -5,11 +5,14 @@ Python API::
     import lowlight
     bright = lowlight.enhance(pil_image_or_array)
     model = lowlight.load_model()          # the shipped default network
+    bright = lowlight.enhance(pil_image_or_array, model=model)   # reuse a loaded model
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 from lowlight.errors import LowlightError
 
@@ -18,4 +21,21 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 
-__all__ = ["LowlightError", "__version__"]
+if TYPE_CHECKING:
+    from lowlight.inference import enhance
+    from lowlight.weights import load_model
+
+__all__ = ["LowlightError", "__version__", "enhance", "load_model"]
+
+# Imported on first use, so that ``import lowlight`` (and ``lowlight --version``) stays fast.
+_LAZY = {"enhance": "lowlight.inference", "load_model": "lowlight.weights"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'lowlight' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,5 +1,29 @@
-"""Reading and writing images for enhancement, training and evaluation."""
+"""Reading and writing images for enhancement, training and evaluation, and tiling.
 
-from lowlight.imageio.reading import read_rgb
+- ``read_image`` / ``write_image``: files <-> ``ImageData`` (float RGB plus bit depth, alpha,
+  ICC profile, EXIF), 8- and 16-bit, written atomically.
+- ``read_rgb``: just the float RGB array.
+- ``tile_process``: run an image-to-image function on overlapping, blended tiles.
+- ``find_inputs`` / ``plan_jobs``: which files a batch names and where results go.
+"""
 
-__all__ = ["read_rgb"]
+from lowlight.imageio.atomic import atomic_write
+from lowlight.imageio.batch import InputFile, Job, find_inputs, plan_jobs
+from lowlight.imageio.image_data import ImageData
+from lowlight.imageio.reading import read_image, read_rgb
+from lowlight.imageio.tiling import tile_process
+from lowlight.imageio.writing import output_format, write_image
+
+__all__ = [
+    "ImageData",
+    "InputFile",
+    "Job",
+    "atomic_write",
+    "find_inputs",
+    "output_format",
+    "plan_jobs",
+    "read_image",
+    "read_rgb",
+    "tile_process",
+    "write_image",
+]

@@ -1,15 +1,74 @@
-"""Reading images into float RGB arrays."""
+"""Reading image files into float RGB arrays with what writing a result needs."""
 
 from __future__ import annotations
 
+import io
 import os
+import struct
+import warnings
+from collections.abc import Callable
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, UnidentifiedImageError
 
 from lowlight.errors import LowlightError
+from lowlight.imageio.exif import orientation_of, portable_exif
+from lowlight.imageio.image_data import ImageData
+from lowlight.imageio.orientation import apply_orientation
+from lowlight.imageio.pil_convert import pil_to_float
+from lowlight.imageio.samples import to_float
+from lowlight.imageio.wide import decode_wide, wide_rawmode
 
-__all__ = ["read_rgb"]
+__all__ = ["read_image", "read_rgb"]
+
+# What Pillow raises for files that are damaged or not what they claim to be.
+_DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError)
+
+
+def read_image(path: str | os.PathLike, max_pixels: int | None = None) -> ImageData:
+    """Read an image file (PNG, JPEG, WebP, TIFF, and whatever else Pillow opens).
+
+    16-bit files (greyscale and colour) keep their precision; EXIF orientation is applied to
+    the pixels and reset to 1 in the kept EXIF; greyscale, palette, CMYK and alpha are
+    handled (CMYK with an embedded profile is converted to sRGB through it). Only the first
+    frame of a multi-frame file is read.
+
+    Args:
+        path: the file to read.
+        max_pixels: refuse images with more pixels than this, before decoding them (a
+            guard against decompression bombs). None means Pillow's own hard limit, twice
+            ``PIL.Image.MAX_IMAGE_PIXELS`` (about 179 megapixels unless changed), which lets
+            100-megapixel camera files through; Pillow refuses anything above it regardless.
+
+    Returns:
+        An ``ImageData``; ``rgb`` is float32 (H, W, 3) in [0, 1].
+
+    Raises:
+        LowlightError: the file is missing, unreadable, not an image, damaged or too large;
+            the message starts with the path.
+    """
+    if max_pixels is not None:
+        limit = max_pixels
+    else:
+        limit = None if Image.MAX_IMAGE_PIXELS is None else 2 * Image.MAX_IMAGE_PIXELS
+    try:
+        with _open(path) as image:
+            _check_size(image, limit)
+            return _decode(image, lambda: _open(path))
+    except LowlightError as exc:
+        raise LowlightError(f"{path}: {exc}") from exc
+    except FileNotFoundError as exc:
+        raise LowlightError(f"{path}: file not found") from exc
+    except IsADirectoryError as exc:
+        raise LowlightError(f"{path}: is a directory, not an image") from exc
+    except PermissionError as exc:
+        raise LowlightError(f"{path}: permission denied") from exc
+    except UnidentifiedImageError as exc:
+        raise LowlightError(f"{path}: not an image file Pillow can read") from exc
+    except Image.DecompressionBombError as exc:
+        raise LowlightError(f"{path}: refused as a possible decompression bomb ({exc})") from exc
+    except _DECODE_ERRORS as exc:
+        raise LowlightError(f"{path}: cannot read image ({exc})") from exc
 
 
 def read_rgb(path: str | os.PathLike) -> np.ndarray:
@@ -19,20 +78,67 @@ def read_rgb(path: str | os.PathLike) -> np.ndarray:
     replicated to three channels and alpha is dropped. Raises ``LowlightError`` naming the
     file and the reason when it cannot be read.
     """
+    return read_image(path).rgb
+
+
+def _open(path: str | os.PathLike) -> Image.Image:
+    # Pillow warns between its limit and twice it; read_image applies its own limit instead.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        return Image.open(path)
+
+
+def _check_size(image: Image.Image, limit: int | None) -> None:
+    width, height = image.size
+    if limit is not None and width * height > limit:
+        raise LowlightError(
+            f"refused: {width}x{height} is {width * height:,} pixels, more than the limit of "
+            f"{limit:,} (a guard against decompression bombs); raise max_pixels if you trust "
+            "this file"
+        )
+    if width < 1 or height < 1:
+        raise LowlightError(f"the image is empty ({width}x{height})")
+
+
+def _decode(image: Image.Image, reopen: Callable[[], Image.Image]) -> ImageData:
+    rawmode = wide_rawmode(image)  # before anything loads the pixels and clears the tiles
+    icc_profile = image.info.get("icc_profile") or None
     try:
-        with Image.open(path) as image:
-            image = ImageOps.exif_transpose(image)
-            if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-                array = np.asarray(image, dtype=np.float32) / 65535.0
-                array = np.repeat(array[..., None], 3, axis=2)
-            else:
-                array = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
-    except FileNotFoundError as exc:
-        raise LowlightError(f"{path}: file not found") from exc
-    except IsADirectoryError as exc:
-        raise LowlightError(f"{path}: is a directory, not an image") from exc
-    except PermissionError as exc:
-        raise LowlightError(f"{path}: permission denied") from exc
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise LowlightError(f"{path}: cannot read image ({exc})") from exc
-    return np.ascontiguousarray(np.clip(array, 0.0, 1.0))
+        exif = image.getexif()
+        orientation, exif_bytes = orientation_of(exif), portable_exif(exif)
+    except _DECODE_ERRORS:  # damaged metadata should not cost the pixels
+        orientation, exif_bytes = 1, None
+    samples = None
+    if rawmode is not None:
+        samples = to_float(decode_wide(image, rawmode, reopen))
+        rgb = samples[..., :3] if samples.shape[2] >= 3 else np.repeat(samples[..., :1], 3, 2)
+        alpha = samples[..., -1] if samples.shape[2] in (2, 4) else None
+        bit_depth = 16
+    else:
+        pixels = image
+        if image.mode == "CMYK" and icc_profile is not None:
+            pixels, icc_profile = _cmyk_to_srgb(image, icc_profile)
+        rgb, alpha, bit_depth = pil_to_float(pixels)
+    # Pillow opens 16-bit grey + alpha as RGBA; the source has no colour.
+    mode = "LA" if samples is not None and samples.shape[2] == 2 else image.mode
+    if alpha is not None:
+        alpha = np.ascontiguousarray(apply_orientation(alpha, orientation))
+    return ImageData(
+        rgb=np.ascontiguousarray(apply_orientation(rgb, orientation)),
+        alpha=alpha,
+        bit_depth=bit_depth,
+        mode=mode,
+        format=image.format,
+        icc_profile=icc_profile,
+        exif=exif_bytes,
+    )
+
+
+def _cmyk_to_srgb(image: Image.Image, icc_profile: bytes) -> tuple[Image.Image, bytes | None]:
+    """Convert CMYK through its embedded profile; keep Pillow's naive conversion on failure."""
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+        srgb = ImageCms.createProfile("sRGB")
+        return ImageCms.profileToProfile(image, source, srgb, outputMode="RGB"), None
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return image, None

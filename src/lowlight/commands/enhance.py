@@ -1,0 +1,137 @@
+"""``lowlight enhance``: enhance image files, folders and glob patterns into an output folder."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from lowlight.errors import LowlightError
+from lowlight.imageio import Job, find_inputs, output_format, plan_jobs, read_image, write_image
+from lowlight.inference import DEFAULT_TILE, choose_tile, enhance
+from lowlight.models import UnifiedLowLightEnhancer
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "enhance",
+        help="enhance dark images into an output folder",
+        description="Enhance image files, folders (searched recursively) and glob patterns. "
+        "Results keep their names relative to each input folder, their bit depth (16-bit PNG "
+        "and TIFF), alpha, ICC profile and EXIF where the format allows; each is written "
+        "atomically and no input is ever overwritten. A file that fails is reported on one "
+        "line and the rest carry on; the exit status is then 1.",
+    )
+    parser.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="image file, folder or glob pattern"
+    )
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="OUTDIR", help="folder to write results to"
+    )
+    parser.add_argument(
+        "--weights", metavar="FILE", help="safetensors weights file (default: the shipped model)"
+    )
+    parser.add_argument(
+        "--tile",
+        type=int,
+        metavar="N",
+        help=f"enhance in N x N tiles (0: never tile; default: {DEFAULT_TILE} for images over "
+        "about 2 megapixels, else whole); smaller tiles use less memory",
+    )
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
+    parser.add_argument(
+        "--format",
+        metavar="EXT",
+        help="write every result in this format (png, jpg, tif, webp, ...); default: the "
+        "input's own",
+    )
+    parser.add_argument(
+        "--allow-same-folder",
+        action="store_true",
+        help="allow OUTDIR to be an input folder; results whose name an input already has "
+        "get an '-enhanced' suffix",
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Enhance every input; 0 if all succeeded, 1 if any file failed."""
+    choose_tile(1, 1, args.tile)  # reject a bad --tile before any work
+    extension = _extension(args.format)
+    output = Path(args.output)
+    jobs = plan_jobs(
+        find_inputs(args.inputs, exclude=output), output, extension, args.allow_same_folder
+    )
+    _prepare_output_folder(output)
+    from lowlight.weights import load_model
+
+    model = load_model(args.weights, device=_device(args.device))
+    failed = 0
+    for job in tqdm(jobs, desc="enhance", unit="image", disable=None):
+        try:
+            _enhance_file(job, model, args.tile)
+        except LowlightError as exc:
+            failed += 1
+            _report(job, str(exc))
+        except (RuntimeError, ValueError, OSError, MemoryError) as exc:
+            failed += 1
+            _report(job, f"{type(exc).__name__}: {exc}")
+    if failed:
+        print(f"lowlight enhance: {failed} of {len(jobs)} images failed", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _enhance_file(job: Job, model: UnifiedLowLightEnhancer, tile: int | None) -> None:
+    try:
+        output_format(job.target)  # an unwritable format fails before the enhancement
+    except LowlightError as exc:
+        raise LowlightError(f"{exc} (pass --format)") from exc
+    source = read_image(job.source)
+    enhanced = enhance(source.rgb, model=model, tile=tile)
+    try:
+        job.target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LowlightError(f"cannot create folder {job.target.parent}: {exc}") from exc
+    write_image(job.target, replace(source, rgb=enhanced))
+
+
+def _report(job: Job, message: str) -> None:
+    prefix = f"{job.source}: "
+    reason = message[len(prefix) :] if message.startswith(prefix) else message
+    tqdm.write(f"{job.source}: {reason}", file=sys.stderr)
+
+
+def _extension(format_name: str | None) -> str | None:
+    if format_name is None:
+        return None
+    extension = "." + format_name.lower().lstrip(".")
+    output_format(f"x{extension}")  # raises LowlightError for a format that cannot be written
+    return extension
+
+
+def _prepare_output_folder(folder: Path) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise LowlightError(f"output {folder} exists and is not a folder; choose another -o")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LowlightError(f"cannot create output folder {folder}: {exc.strerror or exc}") from exc
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise LowlightError(f"output folder {folder} is not writable; choose another -o")
+
+
+def _device(text: str) -> torch.device:
+    try:
+        device = torch.device(text)
+    except RuntimeError as exc:
+        raise LowlightError(f"unknown device {text!r}; use cpu, cuda or cuda:N") from exc
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise LowlightError(f"--device {text}: CUDA is not available here; use --device cpu")
+    return device

@@ -1,0 +1,198 @@
+"""Enhancing images with a loaded model: arrays, PIL images and tensors, tiled when large."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PIL import Image
+
+from lowlight.errors import LowlightError
+from lowlight.imageio.pil_convert import float_to_pil, pil_to_float
+from lowlight.imageio.samples import luma, quantize, to_float
+from lowlight.imageio.tiling import tile_process
+from lowlight.models import UnifiedLowLightEnhancer
+
+__all__ = [
+    "enhance",
+    "enhance_tensor",
+    "choose_tile",
+    "tile_overlap",
+    "AUTO_TILE_PIXELS",
+    "DEFAULT_TILE",
+    "DEFAULT_OVERLAP",
+    "MIN_TILE",
+]
+
+# Images with more pixels than this are tiled automatically (about 2 megapixels: the model
+# then needs about 0.7 GB; a 1024 tile about 0.5 GB on top of the image itself).
+AUTO_TILE_PIXELS = 2**21
+DEFAULT_TILE = 1024
+# Tiles see slightly different global statistics; 64 px of cross-fade hides the difference.
+DEFAULT_OVERLAP = 64
+MIN_TILE = 32
+
+# What a PIL image of each mode comes back as, where that is not its own mode.
+_PIL_RESULT_MODES = {"1": "L", "P": "RGB", "PA": "RGBA", "La": "LA", "RGBa": "RGBA"}
+_PIL_KEPT_INFO = ("icc_profile", "exif", "dpi")
+
+ImageLike = np.ndarray | Image.Image
+
+
+def choose_tile(height: int, width: int, tile: int | None = None) -> int | None:
+    """The tile size to enhance an image with, or None to enhance it whole.
+
+    Args:
+        height, width: the image size.
+        tile: None chooses automatically (``DEFAULT_TILE`` above ``AUTO_TILE_PIXELS``
+            pixels, else whole); 0 never tiles; a positive value (>= ``MIN_TILE``) tiles
+            with that size whenever the image is larger than it.
+
+    Raises:
+        LowlightError: ``tile`` is negative or between 1 and ``MIN_TILE - 1``.
+    """
+    if tile is None:
+        return DEFAULT_TILE if height * width > AUTO_TILE_PIXELS else None
+    if tile == 0:
+        return None
+    if tile < MIN_TILE:
+        raise LowlightError(f"tile size must be 0 (no tiling) or at least {MIN_TILE}, got {tile}")
+    return tile
+
+
+def tile_overlap(tile: int) -> int:
+    """The overlap used with ``tile``: ``DEFAULT_OVERLAP``, or a quarter of a smaller tile."""
+    return min(DEFAULT_OVERLAP, tile // 4)
+
+
+def enhance_tensor(
+    model: UnifiedLowLightEnhancer, tensor: torch.Tensor, tile: int | None = None
+) -> torch.Tensor:
+    """Enhance a batch of images with ``model``, tile by tile when large.
+
+    Tiles are moved to the model's device one at a time and the results back, so a large
+    image can stay on the CPU while a GPU enhances it. Runs under ``torch.inference_mode``.
+
+    Args:
+        model: the enhancer (see ``lowlight.load_model``).
+        tensor: float (B, 3, H, W) in [0, 1] on any device.
+        tile: see ``choose_tile``; tiles overlap by ``tile_overlap(tile)``.
+
+    Returns:
+        float (B, 3, H, W) in [0, 1], with ``tensor``'s dtype and device.
+    """
+    if tensor.ndim != 4 or tensor.shape[1] != 3 or not tensor.is_floating_point():
+        raise LowlightError(
+            f"expected a float (B, 3, H, W) tensor, got {tensor.dtype} {tuple(tensor.shape)}"
+        )
+    height, width = tensor.shape[-2:]
+    chosen = choose_tile(height, width, tile)
+    parameter = next(model.parameters(), None)
+    device = parameter.device if parameter is not None else tensor.device
+
+    def run(piece: torch.Tensor) -> torch.Tensor:
+        result = model(piece.to(device, torch.float32)).image
+        return result.to(tensor.device, tensor.dtype)
+
+    with torch.inference_mode():
+        if chosen is None:
+            return run(tensor)
+        return tile_process(run, tensor, tile=chosen, overlap=tile_overlap(chosen))
+
+
+def enhance(
+    image: ImageLike,
+    model: UnifiedLowLightEnhancer | None = None,
+    tile: int | None = None,
+    device: str | torch.device = "cpu",
+) -> ImageLike:
+    """Enhance one image and return it as the same kind of object.
+
+    Args:
+        image: a NumPy array (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) of uint8, uint16 or
+            float in [0, 1]; or a PIL image of any mode.
+        model: the enhancer; None loads the shipped default (pass a model you loaded once
+            with ``lowlight.load_model`` when enhancing many images).
+        tile: see ``choose_tile`` (None: automatic, 0: never).
+        device: where to load the default model when ``model`` is None; a given model runs
+            where its parameters are.
+
+    Returns:
+        An array of the same shape and dtype, or a PIL image of the same size and mode
+        family: greyscale stays greyscale (luma of the result), alpha is kept unchanged,
+        palette ("P") becomes RGB(A) and bilevel ("1") becomes "L".
+
+    Raises:
+        LowlightError: an unsupported input, or the default model cannot be loaded.
+
+    Example:
+        >>> import numpy as np, lowlight
+        >>> dark = np.zeros((64, 64, 3), dtype=np.uint8)
+        >>> bright = lowlight.enhance(dark, model=model)  # doctest: +SKIP
+    """
+    if isinstance(image, Image.Image):
+        rgb, alpha, _ = pil_to_float(image)
+    elif isinstance(image, np.ndarray):
+        rgb, alpha = _array_to_float(image), None
+    else:
+        raise LowlightError(
+            f"enhance() takes a NumPy array or a PIL image, got {type(image).__name__}"
+        )
+    if model is None:
+        from lowlight.weights import load_model
+
+        model = load_model(device=device)
+    tensor = torch.from_numpy(rgb).permute(2, 0, 1).unsqueeze(0)
+    enhanced = enhance_tensor(model, tensor, tile=tile)[0].permute(1, 2, 0).numpy()
+    if isinstance(image, Image.Image):
+        return _float_to_pil_like(enhanced, alpha, image)
+    return _float_to_array_like(enhanced, image)
+
+
+def _array_to_float(array: np.ndarray) -> np.ndarray:
+    """The RGB of an input array as float32 (H, W, 3) in [0, 1]."""
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (1, 3, 4)):
+        raise LowlightError(
+            f"expected an array of shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), "
+            f"got {array.shape}"
+        )
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise LowlightError(f"the image is empty: shape {array.shape}")
+    if not (array.dtype in (np.uint8, np.uint16) or np.issubdtype(array.dtype, np.floating)):
+        raise LowlightError(f"expected uint8, uint16 or float samples, got {array.dtype}")
+    channels = array[..., None] if array.ndim == 2 else array
+    colour = channels[..., :3] if channels.shape[2] >= 3 else channels[..., :1]
+    if np.issubdtype(array.dtype, np.floating):
+        low, high = float(np.min(colour)), float(np.max(colour))
+        if not (np.isfinite(low) and np.isfinite(high)) or low < -1e-3 or high > 1 + 1e-3:
+            raise LowlightError(
+                f"float images must hold values in [0, 1], got [{low:g}, {high:g}]; "
+                "divide 8-bit values by 255"
+            )
+    rgb = to_float(colour)
+    return rgb if rgb.shape[2] == 3 else np.repeat(rgb, 3, axis=2)
+
+
+def _float_to_array_like(rgb: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """The enhanced RGB in the shape and dtype of the input array (alpha copied from it)."""
+    colour_channels = 3 if like.ndim == 3 and like.shape[2] >= 3 else 1
+    values = rgb if colour_channels == 3 else luma(rgb)[..., None]
+    if like.dtype == np.uint8:
+        samples = quantize(values, 8)
+    elif like.dtype == np.uint16:
+        samples = quantize(values, 16)
+    else:
+        samples = np.clip(values, 0.0, 1.0).astype(like.dtype)
+    if like.ndim == 2:
+        return np.ascontiguousarray(samples[..., 0])
+    if like.shape[2] == 4:
+        return np.concatenate([samples, like[..., 3:]], axis=2)
+    return np.ascontiguousarray(samples)
+
+
+def _float_to_pil_like(rgb: np.ndarray, alpha: np.ndarray | None, like: Image.Image) -> Image.Image:
+    mode = _PIL_RESULT_MODES.get(like.mode, like.mode)
+    if like.mode == "P" and alpha is not None:
+        mode = "RGBA"
+    result = float_to_pil(rgb, alpha, mode)
+    result.info.update({key: like.info[key] for key in _PIL_KEPT_INFO if key in like.info})
+    return result

@@ -1,0 +1,198 @@
+"""``lowlight enhance``: folders, globs, names, safety of inputs, per-file errors, exit codes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from lowlight import cli, weights
+from lowlight.imageio import read_image
+from lowlight.models import UnifiedLowLightEnhancer
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny forward passes gain nothing from threads, and lose much on a shared machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def weights_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("weights") / "random.safetensors"
+    weights.save_weights(UnifiedLowLightEnhancer(), path)
+    return path
+
+
+def _dark(shape: tuple[int, ...], seed: int = 0, dtype=np.uint8) -> np.ndarray:
+    peak = np.iinfo(dtype).max
+    values = np.random.default_rng(seed).uniform(0, 0.15, shape)
+    return np.round(values * peak).astype(dtype)
+
+
+@pytest.fixture
+def photos(tmp_path: Path) -> Path:
+    """in/a.png, in/sub/b.jpg (greyscale), in/sub/deeper/c.png (16-bit RGBA), a text file
+    and a hidden image."""
+    root = tmp_path / "in"
+    (root / "sub" / "deeper").mkdir(parents=True)
+    Image.fromarray(_dark((20, 28, 3), 1)).save(root / "a.png")
+    Image.fromarray(_dark((22, 18), 2)).save(root / "sub" / "b.jpg")
+    from lowlight.imageio import ImageData, write_image
+
+    rgba16 = _dark((16, 24, 4), 3, np.uint16) / np.float32(65535)
+    write_image(
+        root / "sub" / "deeper" / "c.png",
+        ImageData(rgb=rgba16[..., :3], alpha=rgba16[..., 3] + 0.5, bit_depth=16, mode="RGBA"),
+    )
+    (root / "notes.txt").write_text("not an image")
+    Image.fromarray(_dark((8, 8, 3), 4)).save(root / ".hidden.png")
+    return root
+
+
+def _fingerprint(folder: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _files(folder: Path) -> set[str]:
+    return {str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file()}
+
+
+def _run(*args: str | Path) -> int:
+    return cli.main(["enhance", *map(str, args)])
+
+
+def test_folder_recursion_keeps_relative_names_and_inputs(photos, weights_file, tmp_path):
+    before = _fingerprint(photos)
+    out = tmp_path / "out"
+    assert _run(photos, "-o", out, "--weights", weights_file) == 0
+    assert _files(out) == {"a.png", "sub/b.jpg", "sub/deeper/c.png"}
+    assert _fingerprint(photos) == before
+
+    grey = read_image(out / "sub" / "b.jpg")
+    assert grey.is_greyscale and (grey.height, grey.width) == (22, 18)
+    deep = read_image(out / "sub" / "deeper" / "c.png")
+    assert deep.bit_depth == 16 and deep.alpha is not None
+    source_alpha = read_image(photos / "sub" / "deeper" / "c.png").alpha
+    np.testing.assert_array_equal(deep.alpha, source_alpha)
+    assert read_image(out / "a.png").rgb.mean() > read_image(photos / "a.png").rgb.mean()
+
+
+def test_glob_patterns_and_single_files(photos, weights_file, tmp_path):
+    out = tmp_path / "out"
+    pattern = str(photos / "**" / "*.png")
+    assert _run(pattern, photos / "sub" / "b.jpg", "-o", out, "--weights", weights_file) == 0
+    assert _files(out) == {"a.png", "sub/deeper/c.png", "b.jpg"}
+
+
+def test_format_option_changes_the_extension(photos, weights_file, tmp_path):
+    out = tmp_path / "out"
+    assert _run(photos / "sub", "-o", out, "--format", "tif", "--weights", weights_file) == 0
+    assert _files(out) == {"b.tif", "deeper/c.tif"}
+    assert read_image(out / "deeper" / "c.tif").bit_depth == 16
+
+
+def test_output_folder_equal_to_an_input_folder_is_refused(photos, weights_file, capsys):
+    before = _fingerprint(photos)
+    assert _run(photos, "-o", photos, "--weights", weights_file) == 2
+    assert "also an input folder" in capsys.readouterr().err
+    assert _fingerprint(photos) == before
+
+
+def test_allow_same_folder_never_overwrites_inputs(photos, weights_file):
+    before = _fingerprint(photos)
+    assert _run(photos, "-o", photos, "--allow-same-folder", "--weights", weights_file) == 0
+    after = _fingerprint(photos)
+    assert {name: after[name] for name in before} == before
+    assert set(after) - set(before) == {
+        "a-enhanced.png",
+        "sub/b-enhanced.jpg",
+        "sub/deeper/c-enhanced.png",
+    }
+
+
+def test_a_corrupt_file_gives_one_line_and_exit_1(photos, weights_file, tmp_path, capsys):
+    (photos / "sub" / "broken.png").write_bytes((photos / "a.png").read_bytes()[:60])
+    out = tmp_path / "out"
+    assert _run(photos, "-o", out, "--weights", weights_file) == 1
+    assert _files(out) == {"a.png", "sub/b.jpg", "sub/deeper/c.png"}
+    errors = capsys.readouterr().err.strip().splitlines()
+    broken = [line for line in errors if "broken.png" in line]
+    assert len(broken) == 1 and broken[0].startswith(f"{photos / 'sub' / 'broken.png'}: ")
+    assert "Traceback" not in "\n".join(errors)
+    assert errors[-1] == "lowlight enhance: 1 of 4 images failed"
+
+
+def test_the_model_is_loaded_once(photos, weights_file, tmp_path, monkeypatch):
+    calls = []
+    load_model = weights.load_model
+
+    def counting_load_model(*args, **kwargs):
+        calls.append(args)
+        return load_model(*args, **kwargs)
+
+    monkeypatch.setattr(weights, "load_model", counting_load_model)
+    assert _run(photos, "-o", tmp_path / "out", "--weights", weights_file) == 0
+    assert len(calls) == 1
+
+
+def test_an_output_folder_inside_the_input_is_not_read_back(photos, weights_file):
+    out = photos / "enhanced"
+    assert _run(photos, "-o", out, "--weights", weights_file) == 0
+    assert _run(photos, "-o", out, "--weights", weights_file) == 0
+    assert _files(out) == {"a.png", "sub/b.jpg", "sub/deeper/c.png"}
+    assert not [name for name in os.listdir(out) if name.startswith(".")]  # no temp files
+
+
+def test_two_inputs_with_one_output_name_are_refused(photos, weights_file, tmp_path, capsys):
+    Image.fromarray(_dark((8, 8, 3))).save(photos / "sub" / "a.png")
+    args = (photos / "a.png", photos / "sub" / "a.png", "-o", tmp_path / "out")
+    assert _run(*args, "--weights", weights_file) == 2
+    assert "would both be written to" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["missing_folder"], "input not found"),
+        (["*.nothing"], "no image files match"),
+        (["--tile", "8"], "at least 32"),
+        (["--format", "xyz"], "cannot write .xyz files"),
+        (["--weights", "absent.safetensors"], "weights file not found"),
+    ],
+)
+def test_usage_errors_exit_2(photos, weights_file, tmp_path, capsys, arguments, message):
+    inputs = [] if arguments[0].startswith("--") else [str(tmp_path / arguments[0])]
+    options = [] if inputs else arguments
+    if "--weights" not in options:
+        options += ["--weights", str(weights_file)]
+    code = _run(*(inputs or [photos]), "-o", tmp_path / "out", *options)
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_an_output_path_that_is_a_file_exits_2(photos, weights_file, tmp_path, capsys):
+    (tmp_path / "taken").write_text("a file")
+    assert _run(photos, "-o", tmp_path / "taken", "--weights", weights_file) == 2
+    assert "not a folder" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write to read-only folders")
+def test_an_unwritable_output_folder_exits_2(photos, weights_file, tmp_path, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    assert _run(photos, "-o", locked, "--weights", weights_file) == 2
+    assert "not writable" in capsys.readouterr().err

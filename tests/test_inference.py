@@ -1,0 +1,189 @@
+"""The Python API: ``lowlight.enhance`` returns the same kind of image; tiling is automatic."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import lowlight
+from lowlight import inference, weights
+from lowlight.errors import LowlightError
+from lowlight.imageio.tiling import tile_process
+from lowlight.models import UnifiedLowLightEnhancer
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny forward passes gain nothing from threads, and lose much on a shared machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def weights_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("weights") / "random.safetensors"
+    weights.save_weights(UnifiedLowLightEnhancer(), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def model(weights_file: Path) -> UnifiedLowLightEnhancer:
+    return lowlight.load_model(weights_file)
+
+
+def _dark(shape: tuple[int, ...], dtype=np.uint8, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(0.0, 0.15, shape)
+    if dtype == np.uint8:
+        return np.round(values * 255).astype(np.uint8)
+    if dtype == np.uint16:
+        return np.round(values * 65535).astype(np.uint16)
+    return values.astype(dtype)
+
+
+ARRAY_CASES = [
+    ((24, 31, 3), np.uint8),
+    ((24, 31, 3), np.uint16),
+    ((24, 31, 3), np.float32),
+    ((24, 31, 3), np.float64),
+    ((24, 31), np.uint8),
+    ((24, 31), np.float32),
+    ((24, 31, 1), np.uint16),
+    ((24, 31, 4), np.uint8),
+    ((1, 1, 3), np.float16),
+]
+
+
+@pytest.mark.parametrize(("shape", "dtype"), ARRAY_CASES)
+def test_arrays_come_back_with_their_shape_and_dtype(model, shape, dtype) -> None:
+    image = _dark(shape, dtype)
+    result = lowlight.enhance(image, model=model)
+    assert isinstance(result, np.ndarray)
+    assert result.shape == image.shape and result.dtype == image.dtype
+    if np.issubdtype(dtype, np.floating):
+        assert 0 <= result.min() and result.max() <= 1
+    if len(shape) == 3 and shape[2] == 4:
+        np.testing.assert_array_equal(result[..., 3], image[..., 3])  # alpha untouched
+
+
+def test_array_result_is_the_model_output_quantised(model) -> None:
+    image = _dark((20, 28, 3))
+    tensor = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255
+    with torch.inference_mode():
+        expected = model(tensor).image[0].permute(1, 2, 0).numpy()
+    result = lowlight.enhance(image, model=model)
+    np.testing.assert_array_equal(result, np.round(expected * 255).astype(np.uint8))
+    assert result.mean() > image.mean()  # even a random network brightens a dark image
+
+
+@pytest.mark.parametrize(
+    ("mode", "result_mode"),
+    [
+        ("RGB", "RGB"),
+        ("RGBA", "RGBA"),
+        ("L", "L"),
+        ("LA", "LA"),
+        ("P", "RGB"),
+        ("PA", "RGBA"),
+        ("I;16", "I;16"),
+        ("I", "I"),
+        ("F", "F"),
+        ("CMYK", "CMYK"),
+        ("1", "L"),
+    ],
+)
+def test_pil_images_come_back_in_their_mode_family(model, mode: str, result_mode: str) -> None:
+    rgba = _dark((18, 25, 4))
+    rgba[..., 3] = np.arange(25, dtype=np.uint8)[None] * 10
+    image = Image.fromarray(rgba if "A" in mode else rgba[..., :3]).convert(mode)
+    image.info["dpi"] = (300, 300)
+    result = lowlight.enhance(image, model=model)
+    assert isinstance(result, Image.Image)
+    assert result.mode == result_mode and result.size == image.size
+    assert result.info.get("dpi") == (300, 300)
+    if "A" in mode:
+        np.testing.assert_array_equal(
+            np.asarray(result.getchannel("A")), np.asarray(image.getchannel("A"))
+        )
+
+
+@pytest.mark.parametrize(
+    ("image", "message"),
+    [
+        ([[0, 1], [1, 0]], "takes a NumPy array or a PIL image"),
+        (np.zeros((4, 4, 2), np.uint8), "shape"),
+        (np.zeros((0, 4, 3), np.uint8), "empty"),
+        (np.zeros((4, 4, 3), np.int32), "uint8, uint16 or float"),
+        (np.full((4, 4, 3), 200.0), r"values in \[0, 1\]"),
+        (np.full((4, 4, 3), np.nan), r"values in \[0, 1\]"),
+    ],
+)
+def test_unsupported_inputs_raise_lowlight_error(model, image, message: str) -> None:
+    with pytest.raises(LowlightError, match=message):
+        lowlight.enhance(image, model=model)
+
+
+def test_default_model_is_loaded_when_none_is_given(monkeypatch, weights_file, tmp_path) -> None:
+    monkeypatch.setattr(weights, "default_weights_path", lambda: weights_file)
+    assert lowlight.enhance(_dark((8, 8, 3))).shape == (8, 8, 3)
+    monkeypatch.setattr(weights, "default_weights_path", lambda: tmp_path / "absent.safetensors")
+    with pytest.raises(LowlightError, match="default weights are missing"):
+        lowlight.enhance(_dark((8, 8, 3)))
+
+
+def test_choose_tile() -> None:
+    assert inference.choose_tile(1000, 1000) is None
+    assert inference.choose_tile(4000, 6000) == inference.DEFAULT_TILE == 1024
+    assert inference.choose_tile(4000, 6000, 0) is None
+    assert inference.choose_tile(10, 10, 256) == 256
+    assert inference.tile_overlap(1024) == inference.DEFAULT_OVERLAP == 64
+    assert inference.tile_overlap(128) == 32
+    with pytest.raises(LowlightError, match="at least 32"):
+        inference.choose_tile(10, 10, 8)
+
+
+def test_large_images_are_tiled_automatically(model, monkeypatch) -> None:
+    monkeypatch.setattr(inference, "AUTO_TILE_PIXELS", 40 * 40)
+    monkeypatch.setattr(inference, "DEFAULT_TILE", 32)
+    sizes = []
+    handle = model.register_forward_pre_hook(lambda _, args: sizes.append(args[0].shape[-2:]))
+    try:
+        lowlight.enhance(_dark((50, 70, 3)), model=model)
+        assert len(sizes) > 1 and all(h <= 32 and w <= 32 for h, w in sizes)
+        sizes.clear()
+        lowlight.enhance(_dark((30, 40, 3)), model=model)
+        assert sizes == [torch.Size([30, 40])]
+    finally:
+        handle.remove()
+
+
+def test_enhance_tensor_tiles_as_asked_and_keeps_dtype(model) -> None:
+    batch = torch.rand(2, 3, 40, 52, dtype=torch.float64) * 0.2
+    result = inference.enhance_tensor(model, batch, tile=32)
+    assert result.dtype == torch.float64 and result.shape == batch.shape
+    assert result.is_inference() and not result.requires_grad
+    with torch.inference_mode():
+        expected = tile_process(lambda t: model(t.float()).image.double(), batch, 32, 8)
+    assert torch.equal(result, expected)
+
+
+def test_enhance_tensor_rejects_bad_shapes(model) -> None:
+    with pytest.raises(LowlightError, match=r"\(B, 3, H, W\)"):
+        inference.enhance_tensor(model, torch.zeros(3, 8, 8))
+
+
+def test_package_exports_and_import_stays_light() -> None:
+    assert {"enhance", "load_model", "LowlightError", "__version__"} <= set(lowlight.__all__)
+    assert lowlight.enhance is inference.enhance and lowlight.load_model is weights.load_model
+    code = "import sys, lowlight; print('torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "False"
