@@ -63,7 +63,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--epochs", type=int, help="total epochs, spread over the stages in proportion"
     )
     parser.add_argument(
-        "--stage-epochs", type=_stage_epochs, help="epochs of stages 1,2,3, e.g. 20,12,8"
+        "--stage-epochs",
+        type=_stage_epochs,
+        help="epochs of stages 1,2,3, e.g. 20,12,8 (with --resume: re-plans epochs not yet trained)",
     )
     parser.add_argument("--image-size", type=int, help="training crop size (default 512)")
     parser.add_argument("--batch-size", type=int, help="crops per step (default 8)")

@@ -168,6 +168,14 @@ class Trainer:
         self.current_stage = state["stage"]
         self._mask_unfrozen = state["mask_unfrozen"]
         self.rows = list(state["rows"])
+        for row in self.rows:
+            planned, _ = stage_of_epoch(row["epoch"] - 1, self.config.stage_epochs)
+            if planned != row["stage"]:
+                raise LowlightError(
+                    f"stage_epochs {list(self.config.stage_epochs)} would put the finished "
+                    f"epoch {row['epoch']} (stage {row['stage']}) in stage {planned}; "
+                    "a resumed run may only re-plan epochs it has not trained yet"
+                )
         torch.set_rng_state(state["torch_rng"])
         random.setstate(state["python_rng"])
         self._set_mask_trainable(self.current_stage >= 2)
@@ -325,7 +333,12 @@ class Trainer:
         cfg = self.config
         handler = logging.FileHandler(self.run_dir / "train.log")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        handler.setLevel(logging.INFO)
         log.addHandler(handler)
+        # train.log records INFO even where logging is not configured (Python API, notebooks).
+        previous_level = log.level
+        if log.getEffectiveLevel() > logging.INFO:
+            log.setLevel(logging.INFO)
         try:
             cfg.save(
                 self.run_dir / "config.yaml", f"perceptual loss: {self.objective.perceptual.kind}"
@@ -335,6 +348,7 @@ class Trainer:
                 self._run_epoch()
         finally:
             log.removeHandler(handler)
+            log.setLevel(previous_level)
             handler.close()
         return self.rows
 
