@@ -44,6 +44,16 @@ def _extend_last_stage(total: int, stage_epochs: tuple[int, int, int]) -> tuple[
     return stage_epochs[0], stage_epochs[1], stage_epochs[2] + extra
 
 
+def _stopped(run_dir: Path, exc: OSError) -> str:
+    """The one-line report of a run stopped by a file system error, and how to go on."""
+    from lowlight.training.checkpoint import LAST
+
+    message = f"training stopped: {exc.filename or run_dir}: {exc.strerror or exc}"
+    if (run_dir / LAST).is_file():
+        message += f"; {run_dir / LAST} holds the last complete epoch: fix this, then --resume"
+    return message
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train",
@@ -65,7 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--stage-epochs",
         type=_stage_epochs,
-        help="epochs of stages 1,2,3, e.g. 20,12,8 (with --resume: re-plans epochs not yet trained)",
+        help="epochs of stages 1,2,3, e.g. 20,12,8 (on --resume: re-plans untrained epochs)",
     )
     parser.add_argument("--image-size", type=int, help="training crop size (default 512)")
     parser.add_argument("--batch-size", type=int, help="crops per step (default 8)")
@@ -93,11 +103,9 @@ def run(args: argparse.Namespace) -> int:
         "device": args.device,
         "threads": args.threads,
     }
-    config_file = args.config
-    if args.resume and config_file is None and args.out:
-        saved = Path(args.out) / "config.yaml"
-        config_file = saved if saved.exists() else None
-    config = load_config(config_file, **overrides)
+    saved = Path(args.out) / "config.yaml" if args.resume and args.out else None
+    base = saved if saved is not None and saved.exists() else None
+    config = load_config(args.config, base=base, **overrides)
     if args.epochs is not None:
         if args.stage_epochs is not None and sum(args.stage_epochs) != args.epochs:
             raise LowlightError("--epochs and --stage-epochs disagree; give one of them")
@@ -105,8 +113,11 @@ def run(args: argparse.Namespace) -> int:
             config.stage_epochs = _extend_last_stage(args.epochs, config.stage_epochs)
         else:
             config.stage_epochs = _split_epochs(args.epochs, config.stage_epochs)
-    trainer = Trainer(config, resume=args.resume)
-    rows = trainer.fit()
+    try:
+        trainer = Trainer(config, resume=args.resume)
+        rows = trainer.fit()
+    except OSError as exc:  # a full disk, a run folder gone or read-only: say so, no traceback
+        raise LowlightError(_stopped(Path(config.out), exc)) from exc
     best = max((r["val_psnr"] for r in rows), default=float("nan"))
     print(f"done: {len(rows)} epochs in {config.out}, best validation PSNR {best:.2f} dB")
     return 0

@@ -120,19 +120,32 @@ def _coerce(name: str, value: object, annotation: object) -> object:
     return value
 
 
-def load_config(path: str | os.PathLike | None = None, **overrides: object) -> TrainConfig:
-    """A validated ``TrainConfig`` from an optional YAML file, then non-None ``overrides``."""
+def _read_yaml(path: str | os.PathLike) -> dict:
+    try:
+        loaded = yaml.safe_load(Path(path).read_text()) or {}
+    except OSError as exc:
+        raise LowlightError(f"cannot read config {path}: {exc.strerror or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise LowlightError(f"config {path} is not valid YAML: {exc}") from exc
+    if not isinstance(loaded, dict):
+        raise LowlightError(f"config {path} must be a mapping of option: value")
+    return loaded
+
+
+def load_config(
+    path: str | os.PathLike | None = None,
+    *,
+    base: str | os.PathLike | None = None,
+    **overrides: object,
+) -> TrainConfig:
+    """A validated ``TrainConfig``: ``base`` YAML, then ``path`` YAML, then non-None ``overrides``.
+
+    ``base`` is a resumed run's saved ``config.yaml``; later sources win key by key.
+    """
     values: dict = {}
-    if path is not None:
-        try:
-            loaded = yaml.safe_load(Path(path).read_text()) or {}
-        except OSError as exc:
-            raise LowlightError(f"cannot read config {path}: {exc.strerror or exc}") from exc
-        except yaml.YAMLError as exc:
-            raise LowlightError(f"config {path} is not valid YAML: {exc}") from exc
-        if not isinstance(loaded, dict):
-            raise LowlightError(f"config {path} must be a mapping of option: value")
-        values.update(loaded)
+    for source in (base, path):
+        if source is not None:
+            values.update(_read_yaml(source))
     values.update({k: v for k, v in overrides.items() if v is not None})
     hints = typing.get_type_hints(TrainConfig)
     known = {f.name for f in dataclasses.fields(TrainConfig)}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
 from lowlight.data import PairedCropDataset, PairedImageDataset, find_pairs, split_by_scene
@@ -24,6 +24,7 @@ from lowlight.models import UnifiedLowLightEnhancer
 from lowlight.models.colour import image_saturation
 from lowlight.training.checkpoint import LAST, load_checkpoint, save_checkpoint
 from lowlight.training.config import TrainConfig
+from lowlight.training.distributed import init_distributed
 from lowlight.training.loss_weights import color_flag, stage_loss_weights
 from lowlight.training.objective import TrainingObjective
 from lowlight.training.schedule import cosine_with_warmup, stage_of_epoch
@@ -61,18 +62,28 @@ class Trainer:
     warm-up + cosine curve over the whole run; the mask and colour ("other") groups keep
     their absolute rates. Every step clips the global gradient norm to ``grad_clip_norm``;
     a batch whose loss or gradients are not finite is skipped and counted.
+
+    Under ``torchrun`` each process trains on its shard of every epoch through
+    DistributedDataParallel (``batch_size`` crops per process, so the global batch is
+    ``batch_size x world size``); a batch skipped on one rank is skipped on all, validation
+    metrics are reduced across ranks, and only rank 0 writes logs, checkpoints and progress.
     """
 
     def __init__(self, config: TrainConfig, resume: bool = False) -> None:
         self.config = config
         self.run_dir = Path(config.out)
-        self.device = torch.device(config.device)
+        self.dist = init_distributed(config.device)
+        self.device = self.dist.device(config.device)
         if config.threads:
             torch.set_num_threads(config.threads)
+        if not self.dist.is_main:
+            log.setLevel(logging.WARNING)
         self._prepare_run_dir(resume)
+        self.dist.barrier()
         torch.manual_seed(config.seed)
         random.seed(config.seed)
         self.model = UnifiedLowLightEnhancer(**config.model).to(self.device)
+        self.forward_model: torch.nn.Module = self.model
         self.objective = TrainingObjective(config.perceptual_weights).to(self.device)
         self.optimizer = torch.optim.AdamW(self._param_groups(), weight_decay=config.weight_decay)
         self.optimizer.register_step_post_hook(lambda *_: self.model.clamp_parameters_())
@@ -84,11 +95,17 @@ class Trainer:
         self.rows: list[dict] = []
         self._set_mask_trainable(False)
         self.train_data, self.val_data = self._load_data(resume)
+        self.sampler = (
+            DistributedSampler(self.train_data, self.dist.world_size, self.dist.rank, shuffle=False)
+            if self.dist.enabled
+            else None
+        )
         self.loader = DataLoader(
             self.train_data,
             batch_size=config.batch_size,
             shuffle=False,
-            drop_last=len(self.train_data) >= config.batch_size,
+            sampler=self.sampler,
+            drop_last=len(self.train_data) >= config.batch_size * self.dist.world_size,
             num_workers=config.num_workers,
         )
         self.iterations_per_epoch = len(self.loader)
@@ -108,6 +125,8 @@ class Trainer:
                 f"{self.run_dir} already holds a run; pass --resume to continue it "
                 "or choose another --out"
             )
+        if not self.dist.is_main:
+            return
         try:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             probe = self.run_dir / ".write-test"
@@ -148,7 +167,7 @@ class Trainer:
             val_pairs = [p for p in pairs if p.name in val_names]
         else:
             train_pairs, val_pairs = split_by_scene(pairs, cfg.val_fraction, cfg.seed)
-        if not resume:
+        if not resume and self.dist.is_main:
             split = {"train": [p.name for p in train_pairs], "val": [p.name for p in val_pairs]}
             _atomic_write_text(split_file, json.dumps(split, indent=1))
         if cfg.max_val_images is not None:
@@ -212,6 +231,8 @@ class Trainer:
             self._group("mask")["lr"] = self.config.lr_mask
             self._mask_unfrozen = True
             log.info("stage %d: mask predictor unfrozen, lr %.1e", stage, self.config.lr_mask)
+        # DDP registers the parameters that require gradients when it is built.
+        self.forward_model = self.dist.wrap(self.model, self.device)
 
     def _update_decayed_lrs(self) -> None:
         total = self.config.epochs * self.iterations_per_epoch
@@ -227,7 +248,7 @@ class Trainer:
             f"lowlight train: {params / 1e6:.2f} M parameters, "
             f"stages {list(cfg.stage_epochs)} epochs, "
             f"{self.iterations_per_epoch} iterations/epoch, batch {cfg.batch_size}, "
-            f"crops {cfg.image_size}, device {self.device}\n"
+            f"crops {cfg.image_size}, device {self.device}, processes {self.dist.world_size}\n"
             f"  learning rates: decoder {cfg.lr_decoder:.1e}, curve {cfg.lr_curve:.1e} "
             f"(warm-up + cosine), mask {cfg.lr_mask:.1e} (from stage 2), other {cfg.lr_other:.1e}; "
             f"grad clip {cfg.grad_clip_norm}; perceptual term: {self.objective.perceptual.kind}"
@@ -244,11 +265,11 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         low, high = low.to(self.device), high.to(self.device)
         with self._autocast():
-            output = self.model(low)
+            output = self.forward_model(low)
         total, terms = self.objective(_float_output(output), high, weights)
         values = {k: v.item() for k, v in terms.items()}
         loss = total.detach().item()
-        if not math.isfinite(loss):
+        if not self.dist.all_finite(math.isfinite(loss), self.device):
             return StepResult(loss, values, math.nan, True)
         total.backward()
         params = [p for g in self.optimizer.param_groups for p in g["params"] if p.grad is not None]
@@ -265,6 +286,8 @@ class Trainer:
         cfg = self.config
         weights = stage_loss_weights(stage, epoch_in_stage, cfg.ramp_warmup_epochs)
         self.train_data.set_epoch(cfg.seed, self.epoch)
+        if self.sampler is not None:
+            self.sampler.set_epoch(self.epoch)
         self.model.train()
         sums: dict[str, float] = {}
         done = skipped = 0
@@ -275,6 +298,7 @@ class Trainer:
             leave=False,
             dynamic_ncols=True,
             mininterval=2.0,
+            disable=not self.dist.is_main,
         )
         for low, high in bar:
             result = self.train_step(low, high, weights)
@@ -289,22 +313,29 @@ class Trainer:
                 sums[key] = sums.get(key, 0.0) + value
             bar.set_postfix(loss=f"{sums['loss'] / done:.4f}")
         seconds = time.perf_counter() - start
-        means = {f"train_{k}": v / max(done, 1) for k, v in sums.items()}
+        keys = sorted(sums)
+        *totals, done, skipped = self.dist.sum(
+            [sums[k] for k in keys] + [done, skipped], self.device
+        )
+        means = {f"train_{k}": v / max(done, 1) for k, v in zip(keys, totals, strict=True)}
         return {
             **means,
-            "train_skipped": skipped,
+            "train_skipped": int(skipped),
             "train_seconds": round(seconds, 2),
             "images_per_second": round(done * cfg.batch_size / max(seconds, 1e-9), 3),
         }
 
     @torch.no_grad()
     def validate(self) -> dict:
-        """PSNR, SSIM, saturation and colour flags over the validation images."""
+        """PSNR, SSIM, saturation and colour flags over the validation images.
+
+        Each rank scores its share of the images; sums and counts are reduced over ranks.
+        """
         self.model.eval()
         scores = {"psnr": [], "ssim": [], "saturation": []}
         flags = {"LOW_COLOR": 0, "CRITICAL_COLOR": 0}
         skipped = 0
-        for index in range(len(self.val_data)):
+        for index in range(self.dist.rank, len(self.val_data), self.dist.world_size):
             _, low, high = self.val_data[index]
             with self._autocast():
                 image = self.model(low[None].to(self.device)).image.float()
@@ -319,17 +350,35 @@ class Trainer:
             flag = color_flag(saturation)
             if flag in flags:
                 flags[flag] += 1
-        means = {f"val_{k}": (sum(v) / len(v) if v else math.nan) for k, v in scores.items()}
+        names = sorted(scores)
+        local = [sum(scores[k]) for k in names]
+        local += [len(scores["psnr"]), flags["LOW_COLOR"], flags["CRITICAL_COLOR"], skipped]
+        *totals, count, low_color, critical_color, skipped = self.dist.sum(local, self.device)
+        means = {
+            f"val_{k}": (total / count if count else math.nan)
+            for k, total in zip(names, totals, strict=True)
+        }
         return {
             **means,
-            "val_low_color": flags["LOW_COLOR"],
-            "val_critical_color": flags["CRITICAL_COLOR"],
-            "val_skipped": skipped,
+            "val_low_color": int(low_color),
+            "val_critical_color": int(critical_color),
+            "val_skipped": int(skipped),
         }
 
     # ------------------------------------------------------------------ run
     def fit(self) -> list[dict]:
         """Train the remaining epochs; returns all metric rows (one per epoch)."""
+        try:
+            if self.dist.is_main:
+                self._fit_logged()
+            else:
+                while self.epoch < self.config.epochs:
+                    self._run_epoch()
+        finally:
+            self.dist.shutdown()
+        return self.rows
+
+    def _fit_logged(self) -> None:
         cfg = self.config
         handler = logging.FileHandler(self.run_dir / "train.log")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
@@ -350,7 +399,6 @@ class Trainer:
             log.removeHandler(handler)
             log.setLevel(previous_level)
             handler.close()
-        return self.rows
 
     def _run_epoch(self) -> None:
         stage, epoch_in_stage = stage_of_epoch(self.epoch, self.config.stage_epochs)
@@ -361,8 +409,12 @@ class Trainer:
         row.update({f"lr_{g['name']}": g["lr"] for g in self.optimizer.param_groups})
         self.epoch += 1
         self.rows.append(row)
-        if row["val_psnr"] > self.best_psnr:
-            self.best_psnr = row["val_psnr"]
+        if not self.dist.is_main:
+            return
+        # Without validation scores (no validation images) the latest weights count as best.
+        if math.isnan(row["val_psnr"]) or row["val_psnr"] > self.best_psnr:
+            if not math.isnan(row["val_psnr"]):
+                self.best_psnr = row["val_psnr"]
             metadata = {
                 "epoch": str(row["epoch"]),
                 "val_psnr": f"{row['val_psnr']:.4f}",
