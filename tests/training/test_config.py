@@ -88,7 +88,7 @@ def test_wrong_types_are_refused(tmp_path: Path, values: dict, message: str) -> 
     [
         ({"batch_size": -2}, "batch_size must be positive"),
         ({"batch_size": 0}, "batch_size must be positive"),
-        ({"image_size": -1}, "image_size must be positive"),
+        ({"image_size": -1}, "image_size must be 0 \\(whole images\\) or positive"),
         ({"stage_epochs": (1, -1, 1)}, "stage_epochs"),
         ({"stage_epochs": (0, 0, 0)}, "no epochs"),
         ({"samples_per_epoch": 0}, "samples_per_epoch"),

@@ -83,6 +83,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", help="cpu, cuda or cuda:N (mixed precision on CUDA)")
     parser.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
     parser.add_argument(
+        "--init-weights", help="start from these safetensors weights (e.g. to fine-tune a model)"
+    )
+    parser.add_argument(
         "--resume", action="store_true", help="continue the run in --out from last.pt"
     )
     parser.set_defaults(handler=run)
@@ -102,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "device": args.device,
         "threads": args.threads,
+        "init_weights": args.init_weights,
     }
     saved = Path(args.out) / "config.yaml" if args.resume and args.out else None
     base = saved if saved is not None and saved.exists() else None

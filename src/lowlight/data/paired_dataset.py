@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -12,6 +15,9 @@ from lowlight.errors import LowlightError
 from lowlight.imageio import read_rgb
 
 __all__ = ["PairedCropDataset", "PairedImageDataset", "load_pair"]
+
+# Skipped pairs are reported where the trainer reports everything else.
+log = logging.getLogger("lowlight.train")
 
 
 def load_pair(pair: ImagePair) -> tuple[torch.Tensor, torch.Tensor]:
@@ -24,7 +30,8 @@ def load_pair(pair: ImagePair) -> tuple[torch.Tensor, torch.Tensor]:
     if low.shape != high.shape:
         raise LowlightError(
             f"pair {pair.name}: low is {low.shape[1]}x{low.shape[0]}, "
-            f"high is {high.shape[1]}x{high.shape[0]}"
+            f"high is {high.shape[1]}x{high.shape[0]} ({pair.low} and {pair.high} must be the "
+            "same size)"
         )
 
     def to_tensor(array: np.ndarray) -> torch.Tensor:
@@ -33,12 +40,46 @@ def load_pair(pair: ImagePair) -> tuple[torch.Tensor, torch.Tensor]:
     return to_tensor(low), to_tensor(high)
 
 
+def _load_usable(
+    pairs: Sequence[ImagePair],
+) -> tuple[list[str], list[tuple[torch.Tensor, torch.Tensor]], list[tuple[str, str]]]:
+    """Load every pair that can be loaded: ``(names, images, skipped)``.
+
+    Each unusable pair (unreadable file, sizes that differ) is logged as one warning on the
+    ``lowlight.train`` logger and listed in ``skipped`` as ``(name, reason)``.
+
+    Raises:
+        LowlightError: pairs were given but none of them could be loaded.
+    """
+    names, images, skipped = [], [], []
+    for pair in pairs:
+        try:
+            images.append(load_pair(pair))
+        except LowlightError as exc:
+            reason = str(exc).removeprefix(f"pair {pair.name}: ")
+            skipped.append((pair.name, reason))
+            log.warning("skipped pair %s: %s", pair.name, reason)
+            continue
+        names.append(pair.name)
+    if skipped and not images:
+        more = f" (and {len(skipped) - 1} more, each reported above)" if len(skipped) > 1 else ""
+        raise LowlightError(
+            f"none of the {len(skipped)} image pairs can be used: pair {skipped[0][0]}: "
+            f"{skipped[0][1]}{more}; "
+            "fix or remove the files"
+        )
+    return names, images, skipped
+
+
 class PairedImageDataset(Dataset):
-    """Whole image pairs for validation: items are ``(name, low, high)``, (3, H, W) float32."""
+    """Whole image pairs for validation: items are ``(name, low, high)``, (3, H, W) float32.
+
+    Pairs that cannot be loaded are logged, listed in ``skipped`` as ``(name, reason)`` and
+    left out; ``LowlightError`` if pairs were given and none can be loaded.
+    """
 
     def __init__(self, pairs: list[ImagePair]) -> None:
-        self.names = [pair.name for pair in pairs]
-        self.images = [load_pair(pair) for pair in pairs]
+        self.names, self.images, self.skipped = _load_usable(pairs)
 
     def __len__(self) -> int:
         return len(self.images)
@@ -51,15 +92,24 @@ class PairedImageDataset(Dataset):
 class PairedCropDataset(Dataset):
     """Random aligned crops of paired images, with flips and 90-degree rotations.
 
+    ``image_size == 0`` gives whole images instead, with flips only: the network then sees
+    exactly the global statistics (overall exposure, colour, noise level) it sees when
+    enhancing a whole photo. A batch of whole images needs images of one size (``sizes``).
+
     All pairs are decoded once and held in memory (float16), so an item costs a crop and
     a few flips: on a 2-core machine, loading keeps up without worker processes. Images
     smaller than ``image_size`` are padded (replicated edges) up to it.
 
     Randomness comes from ``set_epoch(seed, epoch)``: the same seed and epoch give the same
     crops, which makes resumed runs repeat an uninterrupted run exactly. ``__len__`` is
-    ``samples_per_epoch`` (by default the number of pairs).
+    ``samples_per_epoch`` (by default the number of usable pairs).
 
-    Items are ``(low, high)``, each (3, image_size, image_size) float32 in [0, 1].
+    Pairs that cannot be loaded (unreadable, or low and high of different sizes) are each
+    logged as one warning, listed in ``skipped`` as ``(name, reason)`` and left out; if none
+    is left, ``LowlightError``.
+
+    Items are ``(low, high)``, each (3, image_size, image_size) float32 in [0, 1]
+    (or (3, H, W) for whole images).
     """
 
     def __init__(
@@ -68,13 +118,16 @@ class PairedCropDataset(Dataset):
         image_size: int,
         samples_per_epoch: int | None = None,
     ) -> None:
-        if image_size < 16:
-            raise LowlightError(f"image_size must be at least 16, got {image_size}")
+        if image_size != 0 and image_size < 16:
+            raise LowlightError(
+                f"image_size must be 0 (whole images) or at least 16, got {image_size}"
+            )
         if not pairs:
             raise LowlightError("no training pairs")
         self.image_size = image_size
-        self.images = [load_pair(pair) for pair in pairs]
+        _, self.images, self.skipped = _load_usable(pairs)
         self.samples_per_epoch = samples_per_epoch or len(self.images)
+        self.sizes = {tuple(low.shape[-2:]) for low, _ in self.images}
         self._plan = torch.zeros(self.samples_per_epoch, 6, dtype=torch.long)
         self.set_epoch(0, 0)
 
@@ -107,6 +160,13 @@ class PairedCropDataset(Dataset):
 
     def __getitem__(self, item: int) -> tuple[torch.Tensor, torch.Tensor]:
         index, y_draw, x_draw, flip_h, flip_v, quarter_turns = self._plan[item].tolist()
+        if self.image_size == 0:
+            low, high = (t.float() for t in self.images[index])
+            if flip_h:
+                low, high = low.flip(-1), high.flip(-1)
+            if flip_v:
+                low, high = low.flip(-2), high.flip(-2)
+            return low.contiguous(), high.contiguous()
         low, high = (self._padded(t) for t in self.images[index])
         height, width = low.shape[-2:]
         top = y_draw % (height - self.image_size + 1)

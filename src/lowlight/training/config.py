@@ -27,7 +27,10 @@ class TrainConfig:
 
     Attributes mirror the ``lowlight train`` options; ``stage_epochs`` are the lengths of
     stages 1-3. ``samples_per_epoch`` (None: one crop per training pair) sets how many crops
-    make an epoch. Learning rates and clipping default to ``TRAINING_DEFAULTS``.
+    make an epoch; ``image_size`` 0 trains on whole images instead of square crops.
+    ``init_weights`` starts from a safetensors model (e.g. the shipped default, to fine-tune
+    it on your own data) instead of a random initialisation. Learning rates and clipping
+    default to ``TRAINING_DEFAULTS``.
     """
 
     data: str = ""
@@ -51,6 +54,7 @@ class TrainConfig:
     grad_clip_norm: float = TRAINING_DEFAULTS["grad_clip_norm"]
     ramp_warmup_epochs: int = RAMP_WARMUP_EPOCHS
     perceptual_weights: str | None = None
+    init_weights: str | None = None
     max_val_images: int | None = None
     model: dict = field(default_factory=dict)
 
@@ -60,10 +64,12 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise ``LowlightError`` for values no run could use."""
-        positive = ("image_size", "batch_size")
-        for name in positive:
-            if getattr(self, name) <= 0:
-                raise LowlightError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.batch_size <= 0:
+            raise LowlightError(f"batch_size must be positive, got {self.batch_size}")
+        if self.image_size < 0:
+            raise LowlightError(
+                f"image_size must be 0 (whole images) or positive, got {self.image_size}"
+            )
         if len(self.stage_epochs) != 3 or any(e < 0 for e in self.stage_epochs):
             raise LowlightError(
                 f"stage_epochs must be three non-negative numbers, got {self.stage_epochs}"

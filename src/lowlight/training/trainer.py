@@ -28,7 +28,7 @@ from lowlight.training.distributed import init_distributed
 from lowlight.training.loss_weights import color_flag, stage_loss_weights
 from lowlight.training.objective import TrainingObjective
 from lowlight.training.schedule import cosine_with_warmup, stage_of_epoch
-from lowlight.weights import save_weights
+from lowlight.weights import load_model, save_weights
 
 __all__ = ["Trainer", "StepResult"]
 
@@ -82,7 +82,7 @@ class Trainer:
         self.dist.barrier()
         torch.manual_seed(config.seed)
         random.seed(config.seed)
-        self.model = UnifiedLowLightEnhancer(**config.model).to(self.device)
+        self.model = self._initial_model().to(self.device)
         self.forward_model: torch.nn.Module = self.model
         self.objective = TrainingObjective(config.perceptual_weights).to(self.device)
         self.optimizer = torch.optim.AdamW(self._param_groups(), weight_decay=config.weight_decay)
@@ -109,6 +109,11 @@ class Trainer:
             num_workers=config.num_workers,
         )
         self.iterations_per_epoch = len(self.loader)
+        if config.image_size == 0 and config.batch_size > 1 and len(self.train_data.sizes) > 1:
+            raise LowlightError(
+                "whole-image training (image_size 0) with batch_size > 1 needs images of one "
+                f"size, found {len(self.train_data.sizes)} sizes; use batch_size 1 or crops"
+            )
         if resume:
             self._restore(load_checkpoint(self.run_dir))
 
@@ -136,6 +141,15 @@ class Trainer:
             raise LowlightError(
                 f"cannot write to run folder {self.run_dir}: {exc.strerror}"
             ) from exc
+
+    def _initial_model(self) -> UnifiedLowLightEnhancer:
+        """A fresh enhancer, or the one in ``init_weights`` (its architecture wins)."""
+        if self.config.init_weights is None:
+            return UnifiedLowLightEnhancer(**self.config.model)
+        model = load_model(self.config.init_weights).train()
+        self.config.model = dict(model.config)
+        log.info("initialised from %s", self.config.init_weights)
+        return model
 
     def _param_groups(self) -> list[dict]:
         model, cfg = self.model, self.config
@@ -248,7 +262,8 @@ class Trainer:
             f"lowlight train: {params / 1e6:.2f} M parameters, "
             f"stages {list(cfg.stage_epochs)} epochs, "
             f"{self.iterations_per_epoch} iterations/epoch, batch {cfg.batch_size}, "
-            f"crops {cfg.image_size}, device {self.device}, processes {self.dist.world_size}\n"
+            f"crops {cfg.image_size or 'whole images'}, device {self.device}, "
+            f"processes {self.dist.world_size}\n"
             f"  learning rates: decoder {cfg.lr_decoder:.1e}, curve {cfg.lr_curve:.1e} "
             f"(warm-up + cosine), mask {cfg.lr_mask:.1e} (from stage 2), other {cfg.lr_other:.1e}; "
             f"grad clip {cfg.grad_clip_norm}; perceptual term: {self.objective.perceptual.kind}"
