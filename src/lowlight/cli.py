@@ -27,13 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lowlight {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"lowlight.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"lowlight.commands.{name}":
-                raise
-            continue
-        module.register(subparsers)
+        importlib.import_module(f"lowlight.commands.{name}").register(subparsers)
     return parser
 
 
