@@ -29,17 +29,25 @@ def default_weights_path() -> Path:
 def save_weights(
     model: UnifiedLowLightEnhancer, path: str | os.PathLike, metadata: dict[str, str] | None = None
 ) -> None:
-    """Write the model's weights and architecture to ``path`` atomically (safetensors)."""
+    """Write the model's weights and architecture to ``path`` atomically (safetensors).
+
+    Raises ``LowlightError`` when the file cannot be written (a full disk, a missing or
+    read-only folder); ``path`` is then unchanged and no temporary file is left.
+    """
     path = Path(path)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     meta = {CONFIG_KEY: json.dumps(model.config), **(metadata or {})}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
         save_file(tensors, tmp, metadata=meta)
         os.replace(tmp, path)
+    except (OSError, SafetensorError) as exc:  # safetensors reports a full disk as its own error
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise LowlightError(f"cannot write weights to {path}: {reason}") from exc
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
 
 
@@ -51,7 +59,10 @@ def read_metadata(path: str | os.PathLike) -> dict[str, str]:
         with safe_open(str(path), framework="pt") as handle:
             return dict(handle.metadata() or {})
     except (SafetensorError, OSError, ValueError) as exc:
-        raise LowlightError(f"cannot read weights file {path}: {exc}") from exc
+        raise LowlightError(
+            f"cannot read weights file {path}: {exc}; expected a complete safetensors file "
+            "(lowlight never loads pickled .pt or .pth weights, which can run code)"
+        ) from exc
 
 
 def load_model(
@@ -75,7 +86,10 @@ def load_model(
         config = json.loads(metadata[CONFIG_KEY])
     except (KeyError, json.JSONDecodeError) as exc:
         raise LowlightError(f"{path} is not a lowlight weights file (no model config)") from exc
-    model = UnifiedLowLightEnhancer(**config)
+    try:
+        model = UnifiedLowLightEnhancer(**config)
+    except (TypeError, ValueError) as exc:
+        raise LowlightError(f"{path} describes a model this lowlight cannot build: {exc}") from exc
     try:
         state = load_file(str(path))
         model.load_state_dict(state)

@@ -116,7 +116,9 @@ def test_the_global_rng_plays_no_part(pairs: list[ImagePair]) -> None:
 
 
 def test_invalid_arguments(pairs: list[ImagePair]) -> None:
-    with pytest.raises(LowlightError, match="image_size must be at least 16"):
+    with pytest.raises(
+        LowlightError, match=r"image_size must be 0 \(whole images\) or at least 16"
+    ):
         PairedCropDataset(pairs, 8)
     with pytest.raises(LowlightError, match="no training pairs"):
         PairedCropDataset([], CROP)

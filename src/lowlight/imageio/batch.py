@@ -56,11 +56,11 @@ def find_inputs(specs: Sequence[str], exclude: Path | None = None) -> list[Input
         LowlightError: an input does not exist, a pattern matches nothing, or nothing at all
             was found.
     """
-    excluded = exclude.resolve() if exclude is not None else None
+    excluded = _resolved(exclude) if exclude is not None else None
     found: dict[Path, InputFile] = {}
     for spec in specs:
         for item in _expand(spec, excluded):
-            found.setdefault(item.path.resolve(), item)
+            found.setdefault(_resolved(item.path), item)
     if not found:
         searched = ", ".join(sorted(IMAGE_EXTENSIONS))
         raise LowlightError(f"no image files found in the inputs (searched for {searched})")
@@ -88,7 +88,7 @@ def plan_jobs(
             would give the same output name.
     """
     output_folder = Path(output_folder)
-    resolved_output = output_folder.resolve()
+    resolved_output = _resolved(output_folder)
     if not allow_same_folder and any(item.folder == resolved_output for item in inputs):
         raise LowlightError(
             f"the output folder {output_folder} is also an input folder; choose another -o, or "
@@ -108,7 +108,7 @@ def plan_jobs(
                     "another output folder"
                 )
             target = _free_name(target, input_files, taken)
-        key = target.resolve()
+        key = _resolved(target)
         if key in taken:
             raise LowlightError(
                 f"{taken[key]} and {item.path} would both be written to {target}; enhance "
@@ -121,8 +121,8 @@ def plan_jobs(
 
 def _expand(spec: str, excluded: Path | None) -> list[InputFile]:
     path = Path(spec)
-    if path.is_file():
-        return [InputFile(path, Path(path.name), path.resolve().parent)]
+    if path.is_file() or _is_bad_link(path):  # a bad link gets its own per-file error
+        return [InputFile(path, Path(path.name), _resolved(path).parent)]
     if path.is_dir():
         return _search(path, path, excluded)
     if not _GLOB_CHARACTERS & set(spec):
@@ -135,8 +135,8 @@ def _expand(spec: str, excluded: Path | None) -> list[InputFile]:
             continue
         if found.is_dir():
             items.extend(_search(found, base, excluded))
-        elif found.is_file():
-            items.append(InputFile(found, _relative(found, base), base.resolve()))
+        elif found.is_file() or _is_bad_link(found):
+            items.append(InputFile(found, _relative(found, base), _resolved(base)))
     if not items:
         raise LowlightError(f"no image files match {spec}")
     return items
@@ -155,17 +155,28 @@ def _search(folder: Path, base: Path, excluded: Path | None) -> list[InputFile]:
         for name in sorted(files):
             if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_EXTENSIONS:
                 found = root_path / name
-                items.append(InputFile(found, _relative(found, base), base.resolve()))
+                items.append(InputFile(found, _relative(found, base), _resolved(base)))
     return items
 
 
 def _skipped(path: Path, base: Path, excluded: Path | None) -> bool:
     """Whether a search under ``base`` skips ``path``: it lies in the output folder, and that
     folder is inside ``base`` (when it is ``base`` itself, the inputs are its files)."""
-    if excluded is None or base.resolve() not in excluded.parents:
+    if excluded is None or _resolved(base) not in excluded.parents:
         return False
-    resolved = path.resolve()
+    resolved = _resolved(path)
     return resolved == excluded or excluded in resolved.parents
+
+
+def _resolved(path: Path) -> Path:
+    """``path`` made absolute with links followed; unlike ``Path.resolve`` on Python < 3.13,
+    a symbolic link loop does not raise (the looping link is kept as it is)."""
+    return Path(os.path.realpath(path))
+
+
+def _is_bad_link(path: Path) -> bool:
+    """A symbolic link that leads nowhere (broken, or a loop)."""
+    return path.is_symlink() and not path.exists()
 
 
 def _glob_base(pattern: str) -> Path:
@@ -196,11 +207,11 @@ class _Inputs:
     """The input files, recognised by path or, for hard links, by inode."""
 
     def __init__(self, inputs: Sequence[InputFile]) -> None:
-        self.paths = {item.path.resolve() for item in inputs}
+        self.paths = {_resolved(item.path) for item in inputs}
         self.identities = {_identity(item.path) for item in inputs} - {None}
 
     def __contains__(self, target: Path) -> bool:
-        return target.resolve() in self.paths or _identity(target) in self.identities
+        return _resolved(target) in self.paths or _identity(target) in self.identities
 
 
 def _free_name(target: Path, inputs: _Inputs, taken: dict[Path, Path]) -> Path:
@@ -208,6 +219,6 @@ def _free_name(target: Path, inputs: _Inputs, taken: dict[Path, Path]) -> Path:
     for number in range(1, 10_000):
         label = CLASH_SUFFIX if number == 1 else f"{CLASH_SUFFIX}-{number}"
         candidate = target.with_name(f"{stem}{label}{suffix}")
-        if candidate not in inputs and candidate.resolve() not in taken:
+        if candidate not in inputs and _resolved(candidate) not in taken:
             return candidate
     raise LowlightError(f"no free output name next to {target}")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
+import stat
 import struct
 import warnings
 from collections.abc import Callable
@@ -52,6 +54,7 @@ def read_image(path: str | os.PathLike, max_pixels: int | None = None) -> ImageD
     else:
         limit = None if Image.MAX_IMAGE_PIXELS is None else 2 * Image.MAX_IMAGE_PIXELS
     try:
+        _check_file(path)
         with _open(path) as image:
             _check_size(image, limit)
             return _decode(image, lambda: _open(path))
@@ -79,6 +82,24 @@ def read_rgb(path: str | os.PathLike) -> np.ndarray:
     file and the reason when it cannot be read.
     """
     return read_image(path).rgb
+
+
+def _check_file(path: str | os.PathLike) -> None:
+    """Refuse what is not a non-empty regular file before Pillow opens it (a pipe would block)."""
+    try:
+        status = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise LowlightError("symbolic link loop; point the link at an image file") from exc
+        if exc.errno == errno.ENOENT and os.path.islink(path):
+            raise LowlightError(f"broken symbolic link to {os.readlink(path)}") from exc
+        raise
+    if stat.S_ISDIR(status.st_mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
+    if not stat.S_ISREG(status.st_mode):
+        raise LowlightError("not a regular file (a device, pipe or socket)")
+    if status.st_size == 0:
+        raise LowlightError("the file is empty (0 bytes)")
 
 
 def _open(path: str | os.PathLike) -> Image.Image:
