@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from importlib import resources
 from pathlib import Path
 
+import safetensors.torch
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from lowlight.errors import LowlightError
+from lowlight.imageio.atomic import atomic_write
 from lowlight.models import UnifiedLowLightEnhancer
 
 __all__ = ["save_weights", "load_model", "default_weights_path", "read_metadata"]
@@ -23,7 +24,7 @@ DEFAULT_WEIGHTS = "default.safetensors"
 
 def default_weights_path() -> Path:
     """Where the pretrained default model ships inside the package."""
-    return Path(str(resources.files("lowlight") / "weights" / DEFAULT_WEIGHTS))
+    return Path(str(resources.files("lowlight") / "pretrained" / DEFAULT_WEIGHTS))
 
 
 def save_weights(
@@ -31,24 +32,22 @@ def save_weights(
 ) -> None:
     """Write the model's weights and architecture to ``path`` atomically (safetensors).
 
+    A new file gets the permissions the umask gives any new file (0644 under umask 022); a
+    replaced file keeps its own.
+
     Raises ``LowlightError`` when the file cannot be written (a full disk, a missing or
     read-only folder); ``path`` is then unchanged and no temporary file is left.
     """
     path = Path(path)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     meta = {CONFIG_KEY: json.dumps(model.config), **(metadata or {})}
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        save_file(tensors, tmp, metadata=meta)
-        os.replace(tmp, path)
-    except (OSError, SafetensorError) as exc:  # safetensors reports a full disk as its own error
+        content = safetensors.torch.save(tensors, metadata=meta)
+        with atomic_write(path) as handle:
+            handle.write(content)
+    except (OSError, SafetensorError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise LowlightError(f"cannot write weights to {path}: {reason}") from exc
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def read_metadata(path: str | os.PathLike) -> dict[str, str]:
