@@ -1,4 +1,5 @@
-"""Shared fixtures: where the LOL data lives, if it is present on this machine.
+"""Shared fixtures: a weights file of a fresh model, and where the LOL data lives, if it is
+present on this machine.
 
 The data is not part of the project. It is looked for in ``$LOWLIGHT_DATA`` (a folder holding
 ``lol-v1/``) and otherwise in ``../shared/data`` next to the repository; tests that need it skip
@@ -11,8 +12,23 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
+
+from lowlight.models import UnifiedLowLightEnhancer
+from lowlight.weights import save_weights
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def weights_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A freshly initialised model (seed 0) saved as safetensors; read it, never change it."""
+    with torch.random.fork_rng():  # the seed stays out of the other tests' random state
+        torch.manual_seed(0)
+        model = UnifiedLowLightEnhancer()
+    path = tmp_path_factory.mktemp("weights") / "fresh.safetensors"
+    save_weights(model, path)
+    return path
 
 
 def data_root() -> Path:

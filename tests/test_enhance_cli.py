@@ -13,7 +13,6 @@ from PIL import Image
 
 from lowlight import cli, weights
 from lowlight.imageio import read_image
-from lowlight.models import UnifiedLowLightEnhancer
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -23,14 +22,6 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def weights_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("weights") / "random.safetensors"
-    weights.save_weights(UnifiedLowLightEnhancer(), path)
-    return path
 
 
 def _dark(shape: tuple[int, ...], seed: int = 0, dtype=np.uint8) -> np.ndarray:

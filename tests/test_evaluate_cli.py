@@ -16,7 +16,6 @@ from lowlight.data import find_pairs
 from lowlight.evaluation import evaluate_folder
 from lowlight.metrics import psnr, ssim
 from lowlight.models import UnifiedLowLightEnhancer
-from lowlight.weights import save_weights
 
 HEIGHT, WIDTH = 48, 64
 RECORD_KEYS = {
@@ -49,14 +48,6 @@ def pairs_dir(tmp_path: Path) -> Path:
     write_png(data / "low" / "7.png", rng.integers(0, 30, (HEIGHT, WIDTH, 3), dtype=np.uint8))
     os.symlink("2.png", data / "high" / "7.png")
     return data
-
-
-@pytest.fixture
-def weights_file(tmp_path: Path) -> Path:
-    torch.manual_seed(0)
-    path = tmp_path / "model.safetensors"
-    save_weights(UnifiedLowLightEnhancer(), path)
-    return path
 
 
 def as_batch(path: Path) -> torch.Tensor:

@@ -28,14 +28,6 @@ def _one_thread():
 
 
 @pytest.fixture(scope="module")
-def weights_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("weights") / "random.safetensors"
-    weights.save_weights(UnifiedLowLightEnhancer(), path)
-    return path
-
-
-@pytest.fixture(scope="module")
 def model(weights_file: Path) -> UnifiedLowLightEnhancer:
     return lowlight.load_model(weights_file)
 

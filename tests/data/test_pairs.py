@@ -119,6 +119,20 @@ def test_link_files_are_followed(tmp_path: Path, content: str) -> None:
     assert pairs["3"].low == tmp_path / "low" / "3.png"
 
 
+def test_broken_and_looping_links_are_paired_by_name(tmp_path: Path) -> None:
+    # Dropped, they would make their partners look unpaired; kept, reading them says why.
+    write_dataset(tmp_path, ["1", "2", "3"])
+    (tmp_path / "low" / "2.png").unlink()
+    (tmp_path / "low" / "2.png").symlink_to("deleted.png")
+    (tmp_path / "high" / "3.png").unlink()
+    (tmp_path / "high" / "3.png").symlink_to("3.png")
+    (tmp_path / "low" / "folder.png").mkdir()  # a folder named like an image is no image
+    pairs = {p.name: p for p in find_pairs(tmp_path)}
+    assert sorted(pairs) == ["1", "2", "3"]
+    assert pairs["2"].low == tmp_path / "low" / "2.png"
+    assert pairs["3"].high == tmp_path / "high" / "3.png"
+
+
 def test_link_files_that_name_nothing_are_left_alone(tmp_path: Path) -> None:
     (tmp_path / "a.png").write_text("missing.png")
     assert resolve_link_file(tmp_path / "a.png") == tmp_path / "a.png"

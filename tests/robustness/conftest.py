@@ -14,6 +14,7 @@ import hashlib
 import io
 import os
 import struct
+import tempfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +25,6 @@ import torch
 from PIL import Image
 
 from lowlight.imageio import ImageData, write_image
-from lowlight.models import UnifiedLowLightEnhancer
-from lowlight.weights import save_weights
 
 ORIENTATION = 0x0112
 # The header of the bomb declares this many pixels a side (2.5 gigapixels, about 7.5 GB as RGB).
@@ -39,15 +38,6 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="package")
-def weights_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A freshly initialised model saved as safetensors."""
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("weights") / "fresh.safetensors"
-    save_weights(UnifiedLowLightEnhancer(), path)
-    return path
 
 
 def dark(shape: tuple[int, ...], seed: int = 0, dtype=np.uint8) -> np.ndarray:
@@ -214,17 +204,35 @@ class _FillingFile:
 
 @pytest.fixture
 def fill_disk(monkeypatch: pytest.MonkeyPatch):
-    """``fill_disk(room)``: from now on, files written through ``os.fdopen`` (how lowlight's
-    atomic writes open their temporary files) share ``room`` bytes, then hit ENOSPC."""
+    """``fill_disk(room, name=None, after=0)``: from now on, files written through
+    ``os.fdopen`` (how lowlight's atomic writes open their temporary files) share ``room``
+    bytes, then hit ENOSPC. With ``name``, only the temporary files written for a file of that
+    name (``.NAME.*``) fill, and the first ``after`` of them are written in full."""
 
-    def fill(room: int) -> None:
+    def fill(room: int, name: str | None = None, after: int = 0) -> None:
         left = [room]
-        real_fdopen = os.fdopen
+        real_fdopen, real_mkstemp = os.fdopen, tempfile.mkstemp
+        names: dict[int, str] = {}  # descriptor of a temporary file -> its file name
+        matched = [0]
+
+        def mkstemp(*args, **kwargs):
+            fd, path = real_mkstemp(*args, **kwargs)
+            names[fd] = os.path.basename(path)
+            return fd, path
+
+        def fills(fd: int) -> bool:
+            if name is None:
+                return True
+            if not names.pop(fd, "").startswith(f".{name}."):
+                return False
+            matched[0] += 1
+            return matched[0] > after
 
         def fdopen(fd, mode="r", *args, **kwargs):
             handle = real_fdopen(fd, mode, *args, **kwargs)
-            return _FillingFile(handle, left) if "w" in mode else handle
+            return _FillingFile(handle, left) if "w" in mode and fills(fd) else handle
 
+        monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
         monkeypatch.setattr(os, "fdopen", fdopen)
 
     return fill

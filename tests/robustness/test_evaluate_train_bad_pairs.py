@@ -48,12 +48,18 @@ def write_bad_pairs(root: Path, make_bomb) -> dict[str, tuple[str, str]]:
         "bomb": ("high/bomb.png", "decompression bomb"),
         "size": ("low/size.png", "40x48"),
         "locked": ("low/locked.png", "permission denied"),
+        "gone": ("low/gone.png", "broken symbolic link to deleted.png"),
+        "loop": ("high/loop.png", "symbolic link loop"),
     }
     for name, (file, _) in bad.items():
         other = "high" if file.startswith("low/") else "low"
         Image.fromarray(gradient(99)).save(root / other / f"{name}.png")
         path = root / file
-        if name == "empty":
+        if name == "gone":
+            path.symlink_to("deleted.png")
+        elif name == "loop":
+            path.symlink_to(path.name)
+        elif name == "empty":
             path.write_bytes(b"")
         elif name == "cut":
             Image.fromarray(gradient(98, 64, 64)).save(path, quality=95)
@@ -71,7 +77,7 @@ def write_bad_pairs(root: Path, make_bomb) -> dict[str, tuple[str, str]]:
 
 @pytest.fixture
 def mixed_data(tmp_path: Path, deny_reading, fingerprint, make_bomb):
-    """``data/`` with four good pairs (RGB, grey, palette, RGB) and six bad ones."""
+    """``data/`` with four good pairs (RGB, grey, palette, RGB) and eight bad ones."""
     root = tmp_path / "data"
     for index, name in enumerate(GOOD):
         write_good_pair(root, name, index, mode={"2": "L", "3": "P"}.get(name, "RGB"))

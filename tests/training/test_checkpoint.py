@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import pathlib
 from pathlib import Path
 
@@ -35,37 +37,62 @@ def test_save_then_load(tmp_path: Path) -> None:
     assert {p.name for p in tmp_path.iterdir()} == {LAST, PREVIOUS}
 
 
+class _FullDisk:
+    """A file on a full disk: the first write stores half its bytes, then fails with ENOSPC."""
+
+    def __init__(self, handle) -> None:
+        self._handle = handle
+
+    def write(self, data) -> int:
+        data = bytes(data)
+        self._handle.write(data[: len(data) // 2])
+        self._handle.flush()
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def __getattr__(self, name: str):
+        return getattr(self._handle, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._handle.close()
+
+
 def test_a_failed_write_leaves_the_old_checkpoint(tmp_path: Path, monkeypatch) -> None:
     save_checkpoint(state(1), tmp_path)
     save_checkpoint(state(2), tmp_path)
     last, previous = (tmp_path / LAST).read_bytes(), (tmp_path / PREVIOUS).read_bytes()
-    real_save = torch.save
-
-    def disk_full(obj, f, *args, **kwargs):
-        real_save(obj, f, *args, **kwargs)
-        with open(f, "r+b") as handle:  # half a file, then the failure
-            handle.truncate(Path(f).stat().st_size // 2)
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(torch, "save", disk_full)
-    with pytest.raises(OSError, match="No space"):
+    real_fdopen = os.fdopen
+    # The temporary file is opened with os.fdopen; torch.save to a path would instead fail
+    # on a full disk with "RuntimeError: ... unexpected pos".
+    monkeypatch.setattr(os, "fdopen", lambda *args, **kw: _FullDisk(real_fdopen(*args, **kw)))
+    with pytest.raises(LowlightError) as caught:
         save_checkpoint(state(3), tmp_path)
     monkeypatch.undo()
+    assert str(caught.value) == (
+        f"cannot write checkpoint {tmp_path / LAST}: No space left on device; "
+        "the previous checkpoint is kept"
+    )
     assert (tmp_path / LAST).read_bytes() == last
     assert (tmp_path / PREVIOUS).read_bytes() == previous
     assert {p.name for p in tmp_path.iterdir()} == {LAST, PREVIOUS}  # no temporary files
     assert load_checkpoint(tmp_path)["epoch"] == 2
 
 
-def test_a_file_that_does_not_read_back_replaces_nothing(tmp_path: Path, monkeypatch) -> None:
+def test_a_missing_run_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(LowlightError, match=r"cannot write checkpoint .*gone.*last\.pt: No such"):
+        save_checkpoint(state(1), tmp_path / "gone")
+
+
+def test_a_state_that_does_not_read_back_writes_nothing(tmp_path: Path, monkeypatch) -> None:
     save_checkpoint(state(1), tmp_path)
     last = (tmp_path / LAST).read_bytes()
     real_save = torch.save
 
     def silently_truncated(obj, f, *args, **kwargs):
         real_save(obj, f, *args, **kwargs)
-        with open(f, "r+b") as handle:
-            handle.truncate(100)
+        f.truncate(100)
 
     monkeypatch.setattr(torch, "save", silently_truncated)
     with pytest.raises(Exception):  # noqa: B017 - whatever the reader raises for a torn file

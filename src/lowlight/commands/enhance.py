@@ -8,9 +8,9 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import torch
 from tqdm import tqdm
 
+from lowlight.devices import parse_device
 from lowlight.errors import LowlightError
 from lowlight.imageio import Job, find_inputs, output_format, plan_jobs, read_image, write_image
 from lowlight.inference import DEFAULT_TILE, choose_tile, enhance
@@ -69,10 +69,11 @@ def run(args: argparse.Namespace) -> int:
     jobs = plan_jobs(
         find_inputs(args.inputs, exclude=output), output, extension, args.allow_same_folder
     )
-    _prepare_output_folder(output)
     from lowlight.weights import load_model
 
-    model = load_model(args.weights, device=_device(args.device))
+    # A refused weights file or device leaves no (empty) output folder behind.
+    model = load_model(args.weights, device=parse_device(args.device))
+    _prepare_output_folder(output)
     failed = 0
     for job in tqdm(jobs, desc="enhance", unit="image", disable=None):
         try:
@@ -125,13 +126,3 @@ def _prepare_output_folder(folder: Path) -> None:
         raise LowlightError(f"cannot create output folder {folder}: {exc.strerror or exc}") from exc
     if not os.access(folder, os.W_OK | os.X_OK):
         raise LowlightError(f"output folder {folder} is not writable; choose another -o")
-
-
-def _device(text: str) -> torch.device:
-    try:
-        device = torch.device(text)
-    except RuntimeError as exc:
-        raise LowlightError(f"unknown device {text!r}; use cpu, cuda or cuda:N") from exc
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise LowlightError(f"--device {text}: CUDA is not available here; use --device cpu")
-    return device

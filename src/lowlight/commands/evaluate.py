@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import torch
-
+from lowlight.devices import parse_device
 from lowlight.errors import LowlightError
 
 __all__ = ["register"]
@@ -41,16 +40,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--save-outputs", help="folder to write each output as NAME.png")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
     parser.set_defaults(handler=run)
-
-
-def _device(text: str) -> torch.device:
-    try:
-        device = torch.device(text)
-    except RuntimeError as exc:
-        raise LowlightError(f"unknown device {text!r}; use cpu, cuda or cuda:N") from exc
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise LowlightError(f"--device {text}: CUDA is not available here; use --device cpu")
-    return device
 
 
 def _row(record: dict[str, Any]) -> str:
@@ -107,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     from lowlight.evaluation import evaluate_folder, find_pairs
     from lowlight.weights import load_model
 
-    device = _device(args.device)
+    device = parse_device(args.device)
     find_pairs(args.data)  # a wrong folder fails before the model is loaded
     model = None if args.identity else load_model(args.weights, device=device)
     print(_HEADER)

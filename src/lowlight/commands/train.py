@@ -44,11 +44,11 @@ def _extend_last_stage(total: int, stage_epochs: tuple[int, int, int]) -> tuple[
     return stage_epochs[0], stage_epochs[1], stage_epochs[2] + extra
 
 
-def _stopped(run_dir: Path, exc: OSError) -> str:
-    """The one-line report of a run stopped by a file system error, and how to go on."""
+def _stopped(run_dir: Path, reason: str) -> str:
+    """The one-line report of a run stopped by ``reason``, and how to go on."""
     from lowlight.training.checkpoint import LAST
 
-    message = f"training stopped: {exc.filename or run_dir}: {exc.strerror or exc}"
+    message = f"training stopped: {reason}"
     if (run_dir / LAST).is_file():
         message += f"; {run_dir / LAST} holds the last complete epoch: fix this, then --resume"
     return message
@@ -117,11 +117,18 @@ def run(args: argparse.Namespace) -> int:
             config.stage_epochs = _extend_last_stage(args.epochs, config.stage_epochs)
         else:
             config.stage_epochs = _split_epochs(args.epochs, config.stage_epochs)
+    run_dir = Path(config.out)
+    trainer = None
     try:
         trainer = Trainer(config, resume=args.resume)
         rows = trainer.fit()
     except OSError as exc:  # a full disk, a run folder gone or read-only: say so, no traceback
-        raise LowlightError(_stopped(Path(config.out), exc)) from exc
+        reason = f"{exc.filename or run_dir}: {exc.strerror or exc}"
+        raise LowlightError(_stopped(run_dir, reason)) from exc
+    except LowlightError as exc:
+        if trainer is None:  # the run could not start (data, run folder, weights): as it is
+            raise
+        raise LowlightError(_stopped(run_dir, str(exc))) from exc  # e.g. a full disk
     best = max((r["val_psnr"] for r in rows), default=float("nan"))
     print(f"done: {len(rows)} epochs in {config.out}, best validation PSNR {best:.2f} dB")
     return 0

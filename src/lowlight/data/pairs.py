@@ -61,6 +61,11 @@ def _natural_key(name: str) -> list[Any]:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
+def _is_dead_link(path: Path) -> bool:
+    """A symbolic link whose target is missing or that loops back to itself."""
+    return path.is_symlink() and not path.exists()
+
+
 def _images_by_stem(folder: Path) -> dict[str, Path]:
     """Image files of ``folder`` by stem (link files followed); hidden files are ignored."""
     extensions = Image.registered_extensions()
@@ -68,7 +73,9 @@ def _images_by_stem(folder: Path) -> dict[str, Path]:
     for path in folder.iterdir():
         if path.name.startswith(".") or path.suffix.lower() not in extensions:
             continue
-        if path.is_file():  # follows symbolic links: a linked target is an ordinary image
+        # is_file() follows symbolic links: a linked target is an ordinary image. A broken or
+        # looping link is kept too, so that reading it reports the link, not a missing partner.
+        if path.is_file() or _is_dead_link(path):
             by_stem.setdefault(path.stem, []).append(path)
     clashes = [paths for paths in by_stem.values() if len(paths) > 1]
     if clashes:
@@ -91,7 +98,9 @@ def find_pairs(root: str | os.PathLike) -> list[ImagePair]:
     """Pair ``root/low/NAME.ext`` with ``root/high/NAME.ext`` by file name stem.
 
     Any extension Pillow reads is accepted (the two sides may differ); symbolic links, and
-    links stored as text files, are followed. Pairs come in natural name order.
+    links stored as text files, are followed. A broken or looping symbolic link is paired by
+    its name like a file, so that reading it reports the link. Pairs come in natural name
+    order.
 
     Raises:
         LowlightError: the folder or its ``low/``/``high/`` subfolders are missing, there are

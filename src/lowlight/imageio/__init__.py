@@ -7,7 +7,7 @@
 - ``find_inputs`` / ``plan_jobs``: which files a batch names and where results go.
 """
 
-from lowlight.imageio.atomic import atomic_write
+from lowlight.imageio.atomic import atomic_write, atomic_write_text
 from lowlight.imageio.batch import InputFile, Job, find_inputs, plan_jobs
 from lowlight.imageio.image_data import ImageData
 from lowlight.imageio.reading import read_image, read_rgb
@@ -19,6 +19,7 @@ __all__ = [
     "InputFile",
     "Job",
     "atomic_write",
+    "atomic_write_text",
     "find_inputs",
     "output_format",
     "plan_jobs",

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "atomic_write_text"]
 
 
 @contextlib.contextmanager
@@ -42,6 +42,23 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` as UTF-8 with ``atomic_write``.
+
+    Raises:
+        OSError: ``path`` cannot be written (it is then unchanged and no temporary file is
+            left); the error names ``path`` even when the failed write itself did not
+            (a full disk).
+    """
+    try:
+        with atomic_write(path) as handle:
+            handle.write(text.encode("utf-8"))
+    except OSError as exc:
+        if exc.filename is not None or exc.errno is None:
+            raise
+        raise OSError(exc.errno, exc.strerror, os.fspath(path)) from exc
 
 
 def _permissions_for(path: Path) -> int:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 import torch
 
 from lowlight.errors import LowlightError
+from lowlight.imageio.atomic import atomic_write
 
 __all__ = ["save_checkpoint", "load_checkpoint", "CHECKPOINT_VERSION", "LAST", "PREVIOUS"]
 
@@ -20,8 +21,8 @@ PREVIOUS = "last.prev.pt"
 log = logging.getLogger(__name__)
 
 
-def _read(path: Path) -> dict:
-    state = torch.load(path, map_location="cpu", weights_only=True)
+def _read(source: Path | io.BytesIO) -> dict:
+    state = torch.load(source, map_location="cpu", weights_only=True)
     if not isinstance(state, dict) or state.get("version") != CHECKPOINT_VERSION:
         raise ValueError("not a lowlight training checkpoint of this version")
     return state
@@ -30,22 +31,35 @@ def _read(path: Path) -> dict:
 def save_checkpoint(state: dict, run_dir: str | os.PathLike) -> Path:
     """Write ``state`` as ``run_dir/last.pt``; the checkpoint it replaces becomes ``last.prev.pt``.
 
-    The new file is written to a temporary name and read back before it replaces anything,
-    so a crash or a full disk never leaves ``last.pt`` half-written.
+    The state is serialised and read back in memory, then written to a temporary file that
+    replaces ``last.pt`` only once it is complete, so a crash or a full disk never leaves
+    ``last.pt`` half-written.
+
+    Raises:
+        LowlightError: the file cannot be written (a full disk, a run folder gone or
+            read-only); the previous ``last.pt`` is then kept and no temporary file is left.
     """
     run_dir = Path(run_dir)
     target = run_dir / LAST
-    fd, tmp_name = tempfile.mkstemp(dir=run_dir, prefix=".last.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
+    # torch.save reports a failed write to a path as an unclear RuntimeError ("unexpected
+    # pos ..."); written through a Python file, the disk's own OSError comes through.
+    buffer = io.BytesIO()
+    torch.save({**state, "version": CHECKPOINT_VERSION}, buffer)
+    buffer.seek(0)
+    _read(buffer)
     try:
-        torch.save({**state, "version": CHECKPOINT_VERSION}, tmp)
-        _read(tmp)
-        if target.exists():
-            os.replace(target, run_dir / PREVIOUS)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+        with atomic_write(target) as handle:
+            handle.write(buffer.getbuffer())
+            handle.flush()
+            os.fsync(handle.fileno())
+            # Only a complete new checkpoint moves the old one aside.
+            if target.exists():
+                os.replace(target, run_dir / PREVIOUS)
+    except OSError as exc:
+        kept = "; the previous checkpoint is kept" if target.exists() else ""
+        raise LowlightError(
+            f"cannot write checkpoint {target}: {exc.strerror or exc}{kept}"
+        ) from exc
     return target
 
 

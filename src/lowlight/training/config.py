@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import os
 import types
 import typing
@@ -11,7 +12,10 @@ from pathlib import Path
 
 import yaml
 
+from lowlight.devices import parse_device
 from lowlight.errors import LowlightError
+from lowlight.imageio.atomic import atomic_write_text
+from lowlight.models import UnifiedLowLightEnhancer
 from lowlight.training.loss_weights import RAMP_WARMUP_EPOCHS, TRAINING_DEFAULTS
 
 __all__ = ["TrainConfig", "load_config", "DEFAULT_STAGE_EPOCHS"]
@@ -81,6 +85,25 @@ class TrainConfig:
         for name in ("lr_decoder", "lr_curve", "lr_mask", "lr_other", "grad_clip_norm"):
             if not getattr(self, name) > 0:
                 raise LowlightError(f"{name} must be positive, got {getattr(self, name)}")
+        if not self.weight_decay >= 0:
+            raise LowlightError(f"weight_decay must be 0 or positive, got {self.weight_decay}")
+        if not 0.0 <= self.val_fraction < 1.0:
+            raise LowlightError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
+        if self.threads is not None and self.threads <= 0:
+            raise LowlightError(
+                f"threads must be positive (or null for all cores), got {self.threads}"
+            )
+        if self.num_workers < 0:
+            raise LowlightError(
+                f"num_workers must be 0 (load in the main process) or positive, "
+                f"got {self.num_workers}"
+            )
+        if self.max_val_images is not None and self.max_val_images < 1:
+            raise LowlightError(
+                f"max_val_images must be 1 or more (or null for all), got {self.max_val_images}"
+            )
+        parse_device(self.device)
+        _check_model_keys(self.model)
         if not self.data:
             raise LowlightError("no training data given (--data DIR)")
         if not self.out:
@@ -94,10 +117,18 @@ class TrainConfig:
     def save(self, path: str | os.PathLike, header: str = "") -> None:
         """Write the config as YAML (loadable by ``load_config``), after ``#`` comment lines."""
         comments = "".join(f"# {line}\n" for line in header.splitlines())
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(comments + yaml.safe_dump(self.to_dict(), sort_keys=False))
-        os.replace(tmp, path)
+        atomic_write_text(path, comments + yaml.safe_dump(self.to_dict(), sort_keys=False))
+
+
+def _check_model_keys(model: dict) -> None:
+    """Refuse ``model`` keys that ``UnifiedLowLightEnhancer`` does not take."""
+    parameters = inspect.signature(UnifiedLowLightEnhancer.__init__).parameters
+    known = [name for name in parameters if name != "self"]
+    unknown = sorted(str(key) for key in model if key not in known)
+    if unknown:
+        raise LowlightError(
+            f"unknown model key(s): {', '.join(unknown)}; the model takes {', '.join(known)}"
+        )
 
 
 def _coerce(name: str, value: object, annotation: object) -> object:
@@ -128,9 +159,13 @@ def _coerce(name: str, value: object, annotation: object) -> object:
 
 def _read_yaml(path: str | os.PathLike) -> dict:
     try:
-        loaded = yaml.safe_load(Path(path).read_text()) or {}
+        loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except OSError as exc:
         raise LowlightError(f"cannot read config {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise LowlightError(
+            f"config {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from exc
     except yaml.YAMLError as exc:
         raise LowlightError(f"config {path} is not valid YAML: {exc}") from exc
     if not isinstance(loaded, dict):

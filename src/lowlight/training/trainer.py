@@ -7,7 +7,6 @@ import io
 import json
 import logging
 import math
-import os
 import random
 import time
 from dataclasses import dataclass
@@ -17,8 +16,15 @@ import torch
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
-from lowlight.data import PairedCropDataset, PairedImageDataset, find_pairs, split_by_scene
+from lowlight.data import (
+    ImagePair,
+    PairedCropDataset,
+    PairedImageDataset,
+    find_pairs,
+    split_by_scene,
+)
 from lowlight.errors import LowlightError
+from lowlight.imageio.atomic import atomic_write_text
 from lowlight.metrics import psnr, ssim
 from lowlight.models import UnifiedLowLightEnhancer
 from lowlight.models.colour import image_saturation
@@ -47,12 +53,6 @@ class StepResult:
     skipped: bool
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 class Trainer:
     """Runs (or resumes) a staged training run in ``config.out``.
 
@@ -78,13 +78,18 @@ class Trainer:
             torch.set_num_threads(config.threads)
         if not self.dist.is_main:
             log.setLevel(logging.WARNING)
-        self._prepare_run_dir(resume)
-        self.dist.barrier()
+        self._check_run_dir(resume)
+        # Every input (data, weights files, model) is checked before the run folder is
+        # created, so that a mistake in one leaves nothing behind.
+        pairs, val_pairs = self._find_pairs()
         torch.manual_seed(config.seed)
         random.seed(config.seed)
         self.model = self._initial_model().to(self.device)
         self.forward_model: torch.nn.Module = self.model
         self.objective = TrainingObjective(config.perceptual_weights).to(self.device)
+        if self.dist.is_main:
+            self._create_run_dir()
+        self.dist.barrier()
         self.optimizer = torch.optim.AdamW(self._param_groups(), weight_decay=config.weight_decay)
         self.optimizer.register_step_post_hook(lambda *_: self.model.clamp_parameters_())
         self.epoch = 0
@@ -94,7 +99,7 @@ class Trainer:
         self._mask_unfrozen = False
         self.rows: list[dict] = []
         self._set_mask_trainable(False)
-        self.train_data, self.val_data = self._load_data(resume)
+        self.train_data, self.val_data = self._load_data(resume, pairs, val_pairs)
         self.sampler = (
             DistributedSampler(self.train_data, self.dist.world_size, self.dist.rank, shuffle=False)
             if self.dist.enabled
@@ -118,7 +123,8 @@ class Trainer:
             self._restore(load_checkpoint(self.run_dir))
 
     # ----------------------------------------------------------------- set-up
-    def _prepare_run_dir(self, resume: bool) -> None:
+    def _check_run_dir(self, resume: bool) -> None:
+        """Refuse to resume nothing, or to start a new run over an old one."""
         if (
             resume
             and not (self.run_dir / LAST).exists()
@@ -130,8 +136,8 @@ class Trainer:
                 f"{self.run_dir} already holds a run; pass --resume to continue it "
                 "or choose another --out"
             )
-        if not self.dist.is_main:
-            return
+
+    def _create_run_dir(self) -> None:
         try:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             probe = self.run_dir / ".write-test"
@@ -145,7 +151,12 @@ class Trainer:
     def _initial_model(self) -> UnifiedLowLightEnhancer:
         """A fresh enhancer, or the one in ``init_weights`` (its architecture wins)."""
         if self.config.init_weights is None:
-            return UnifiedLowLightEnhancer(**self.config.model)
+            try:
+                return UnifiedLowLightEnhancer(**self.config.model)
+            except (TypeError, ValueError) as exc:
+                raise LowlightError(
+                    f"config 'model' {self.config.model} cannot build the enhancer: {exc}"
+                ) from exc
         model = load_model(self.config.init_weights).train()
         self.config.model = dict(model.config)
         log.info("initialised from %s", self.config.init_weights)
@@ -168,12 +179,19 @@ class Trainer:
     def _group(self, name: str) -> dict:
         return next(g for g in self.optimizer.param_groups if g["name"] == name)
 
-    def _load_data(self, resume: bool) -> tuple[PairedCropDataset, PairedImageDataset]:
+    def _find_pairs(self) -> tuple[list[ImagePair], list[ImagePair] | None]:
+        """The pairs of ``data``, and of ``val_data`` (None when validation is split off)."""
+        pairs = find_pairs(self.config.data)
+        val_pairs = find_pairs(self.config.val_data) if self.config.val_data else None
+        return pairs, val_pairs
+
+    def _load_data(
+        self, resume: bool, pairs: list[ImagePair], val_pairs: list[ImagePair] | None
+    ) -> tuple[PairedCropDataset, PairedImageDataset]:
         cfg = self.config
         split_file = self.run_dir / "split.json"
-        pairs = find_pairs(cfg.data)
-        if cfg.val_data:
-            train_pairs, val_pairs = pairs, find_pairs(cfg.val_data)
+        if val_pairs is not None:
+            train_pairs = pairs
         elif resume and split_file.exists():
             names = json.loads(split_file.read_text())
             val_names = set(names["val"])
@@ -183,7 +201,7 @@ class Trainer:
             train_pairs, val_pairs = split_by_scene(pairs, cfg.val_fraction, cfg.seed)
         if not resume and self.dist.is_main:
             split = {"train": [p.name for p in train_pairs], "val": [p.name for p in val_pairs]}
-            _atomic_write_text(split_file, json.dumps(split, indent=1))
+            atomic_write_text(split_file, json.dumps(split, indent=1))
         if cfg.max_val_images is not None:
             val_pairs = val_pairs[: cfg.max_val_images]
         log.info("data: %d training pairs, %d validation pairs", len(train_pairs), len(val_pairs))
@@ -464,7 +482,7 @@ class Trainer:
         writer = csv.DictWriter(buffer, fieldnames=fields)
         writer.writeheader()
         writer.writerows(self.rows)
-        _atomic_write_text(self.run_dir / "metrics.csv", buffer.getvalue())
+        atomic_write_text(self.run_dir / "metrics.csv", buffer.getvalue())
 
 
 def _float_output(output):
