@@ -209,3 +209,13 @@ def test_identity_on_eval15(eval15_root: Path, tmp_path: Path):
     assert result["mean"]["psnr"] == pytest.approx(7.77, abs=0.01)
     assert result["mean"]["ssim"] == pytest.approx(0.195, abs=0.002)
     assert result["mean"]["psnr_gt_mean"] == pytest.approx(18.78, abs=0.01)
+
+
+def test_pair_smaller_than_the_ssim_window_is_one_error_line(pairs_dir: Path, capsys):
+    tiny = np.full((8, 9, 3), 90, dtype=np.uint8)
+    write_png(pairs_dir / "low" / "tiny.png", tiny // 10)
+    write_png(pairs_dir / "high" / "tiny.png", tiny)
+    status = main(["evaluate", "--data", str(pairs_dir), "--identity"])
+    assert status == 1
+    lines = [line for line in capsys.readouterr().err.splitlines() if "tiny" in line]
+    assert len(lines) == 1 and "smaller than the 11x11 SSIM window" in lines[0]

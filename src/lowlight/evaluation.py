@@ -23,6 +23,8 @@ from lowlight.training.loss_weights import color_flag
 
 __all__ = ["evaluate_folder", "evaluation_protocol", "METRICS"]
 
+# Side of the SSIM window: smaller images cannot be scored the way the field does.
+SSIM_WINDOW = 11
 # The per-image scores averaged into the result's "mean".
 METRICS = ("psnr", "ssim", "psnr_gt_mean", "ssim_gt_mean", "seconds")
 
@@ -89,6 +91,11 @@ def _score_pair(
     """Read, enhance and score one pair. Raises ``LowlightError`` for a bad pair."""
     low_rgb = read_rgb(pair.low)
     high_rgb = read_rgb(pair.high)
+    if min(low_rgb.shape[:2]) < SSIM_WINDOW:
+        raise LowlightError(
+            f"{pair.low}: {low_rgb.shape[1]}x{low_rgb.shape[0]} is smaller than the "
+            f"{SSIM_WINDOW}x{SSIM_WINDOW} SSIM window"
+        )
     if low_rgb.shape != high_rgb.shape:
         raise LowlightError(
             f"{pair.low}: size {low_rgb.shape[1]}x{low_rgb.shape[0]} differs from its reference "

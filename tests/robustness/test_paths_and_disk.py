@@ -333,6 +333,8 @@ BAD_VALUES = [
     pytest.param({"model": {"wide": 1}}, "unknown model key(s): wide", id="model"),
     pytest.param({"model": {"widths": 7}}, "cannot build", id="model_value"),
     pytest.param({"weight_decay": -1.0}, "weight_decay must be 0 or positive", id="weight_decay"),
+    pytest.param({"warmup_iterations": -5}, "warmup_iterations must be 0", id="warmup"),
+    pytest.param({"ramp_warmup_epochs": -1}, "ramp_warmup_epochs must be 0", id="ramp"),
     pytest.param({"max_val_images": -1}, "max_val_images must be 1 or more", id="max_val_images"),
     pytest.param({"max_val_images": 0}, "max_val_images must be 1 or more", id="max_val_0"),
 ]

@@ -85,8 +85,9 @@ class TrainConfig:
         for name in ("lr_decoder", "lr_curve", "lr_mask", "lr_other", "grad_clip_norm"):
             if not getattr(self, name) > 0:
                 raise LowlightError(f"{name} must be positive, got {getattr(self, name)}")
-        if not self.weight_decay >= 0:
-            raise LowlightError(f"weight_decay must be 0 or positive, got {self.weight_decay}")
+        for name in ("weight_decay", "warmup_iterations", "ramp_warmup_epochs"):
+            if not getattr(self, name) >= 0:
+                raise LowlightError(f"{name} must be 0 or positive, got {getattr(self, name)}")
         if not 0.0 <= self.val_fraction < 1.0:
             raise LowlightError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
         if self.threads is not None and self.threads <= 0:
