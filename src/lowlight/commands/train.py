@@ -17,10 +17,10 @@ def _stage_epochs(text: str) -> tuple[int, int, int]:
         values = tuple(int(v) for v in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected three integers like 20,12,8, got {text!r}"
+            f"expected three integers like 12,6,4, got {text!r}"
         ) from None
     if len(values) != 3:
-        raise argparse.ArgumentTypeError(f"expected three integers like 20,12,8, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected three integers like 12,6,4, got {text!r}")
     return values  # type: ignore[return-value]
 
 
@@ -75,7 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--stage-epochs",
         type=_stage_epochs,
-        help="epochs of stages 1,2,3, e.g. 20,12,8 (on --resume: re-plans untrained epochs)",
+        help="epochs of stages 1,2,3, e.g. 12,6,4 (on --resume: re-plans untrained epochs)",
     )
     parser.add_argument("--image-size", type=int, help="training crop size (default 512)")
     parser.add_argument("--batch-size", type=int, help="crops per step (default 8)")
