@@ -134,7 +134,7 @@ def test_default_model_is_loaded_when_none_is_given(monkeypatch, weights_file, t
 
 def test_choose_tile() -> None:
     assert inference.choose_tile(1000, 1000) is None
-    assert inference.choose_tile(4000, 6000) == inference.DEFAULT_TILE == 1024
+    assert inference.choose_tile(4000, 6000) == inference.DEFAULT_TILE == 1536
     assert inference.choose_tile(4000, 6000, 0) is None
     assert inference.choose_tile(10, 10, 256) == 256
     assert inference.tile_overlap(1024) == inference.DEFAULT_OVERLAP == 64

@@ -43,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=int,
         metavar="N",
         help=f"enhance in N x N tiles (0: never tile; default: {DEFAULT_TILE} for images over "
-        "about 2 megapixels, else whole); smaller tiles use less memory",
+        "about 4 megapixels, else whole); smaller tiles use less memory",
     )
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
     parser.add_argument(
