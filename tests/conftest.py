@@ -55,3 +55,14 @@ def eval15_root(lol_root: Path) -> Path:
     if not (root / "low").is_dir() or not (root / "high").is_dir():
         pytest.skip(f"LOL-v1 eval15 not found at {root}")
     return root
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_thread():
+    """Tests run tiny forward passes: they gain nothing from threads and lose much on a
+    shared machine. Code under test that sets its own thread count (the trainer's
+    ``threads``) still does."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -8,20 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from lowlight import cli, weights
 from lowlight.imageio import read_image
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny forward passes gain nothing from threads, and lose much on a shared machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _dark(shape: tuple[int, ...], seed: int = 0, dtype=np.uint8) -> np.ndarray:

@@ -18,15 +18,6 @@ from lowlight.imageio.tiling import tile_process
 from lowlight.models import UnifiedLowLightEnhancer
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny forward passes gain nothing from threads, and lose much on a shared machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def model(weights_file: Path) -> UnifiedLowLightEnhancer:
     return lowlight.load_model(weights_file)

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from lowlight.imageio import ImageData, write_image
@@ -29,15 +28,6 @@ from lowlight.imageio import ImageData, write_image
 ORIENTATION = 0x0112
 # The header of the bomb declares this many pixels a side (2.5 gigapixels, about 7.5 GB as RGB).
 BOMB_SIDE = 50_000
-
-
-@pytest.fixture(autouse=True, scope="package")
-def _one_thread():
-    """Tiny forward passes gain nothing from threads, and lose much on a shared machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def dark(shape: tuple[int, ...], seed: int = 0, dtype=np.uint8) -> np.ndarray:
