@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -87,8 +88,8 @@ class UnifiedLowLightEnhancer(nn.Module):
         self.mask_predictor = MaskPredictor()
         self.colour_affine = GlobalColourAffine(enable_vibrance=False, identity_clamp=0.15)
         self.colour_correction = EnhancedGlobalColorCorrection()
-        multiple = max(self.decoder.factor, curve_scale)
-        self.pad_multiple = multiple
+        # Both the decoder's 1/8 stages and the curve estimate's 1/curve_scale grid must tile.
+        self.pad_multiple = math.lcm(self.decoder.factor, curve_scale)
 
     def clamp_parameters_(self) -> None:
         """Project the bounded colour parameters back into range (call after optimiser steps)."""
