@@ -9,7 +9,7 @@ from pathlib import Path
 
 import safetensors.torch
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file
 
 from lowlight.errors import LowlightError
@@ -52,8 +52,6 @@ def save_weights(
 
 def read_metadata(path: str | os.PathLike) -> dict[str, str]:
     """The string metadata stored in a safetensors weights file."""
-    from safetensors import safe_open
-
     try:
         with safe_open(str(path), framework="pt") as handle:
             return dict(handle.metadata() or {})

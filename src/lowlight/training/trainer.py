@@ -28,7 +28,7 @@ from lowlight.imageio.atomic import atomic_write_text
 from lowlight.metrics import psnr, ssim
 from lowlight.models import UnifiedLowLightEnhancer
 from lowlight.models.colour import image_saturation
-from lowlight.training.checkpoint import LAST, load_checkpoint, save_checkpoint
+from lowlight.training.checkpoint import LAST, PREVIOUS, load_checkpoint, save_checkpoint
 from lowlight.training.config import TrainConfig
 from lowlight.training.distributed import init_distributed
 from lowlight.training.loss_weights import color_flag, stage_loss_weights
@@ -125,11 +125,7 @@ class Trainer:
     # ----------------------------------------------------------------- set-up
     def _check_run_dir(self, resume: bool) -> None:
         """Refuse to resume nothing, or to start a new run over an old one."""
-        if (
-            resume
-            and not (self.run_dir / LAST).exists()
-            and not (self.run_dir / "last.prev.pt").exists()
-        ):
+        if resume and not (self.run_dir / LAST).exists() and not (self.run_dir / PREVIOUS).exists():
             raise LowlightError(f"nothing to resume in {self.run_dir} (no {LAST})")
         if not resume and (self.run_dir / LAST).exists():
             raise LowlightError(
