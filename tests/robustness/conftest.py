@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from PIL import Image
 
 from lowlight.imageio import ImageData, write_image
@@ -264,3 +265,15 @@ def fingerprint():
 def files_below():
     """``files_below(folder)``: names of all files below it, hidden ones included."""
     return _files_below
+
+
+@pytest.fixture
+def tiny_config(tmp_path: Path) -> Path:
+    """A training config YAML for seconds-long runs: 4 crops per epoch, 2 validation images."""
+    path = tmp_path / "tiny.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {"samples_per_epoch": 4, "max_val_images": 2, "threads": 1, "warmup_iterations": 2}
+        )
+    )
+    return path

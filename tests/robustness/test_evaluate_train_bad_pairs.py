@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 from PIL import Image
 
 from lowlight.cli import main
@@ -161,17 +160,6 @@ def train(data: Path, run: Path, config: Path, *extra: str) -> int:
             *extra,
         ]
     )
-
-
-@pytest.fixture
-def tiny_config(tmp_path: Path) -> Path:
-    path = tmp_path / "tiny.yaml"
-    path.write_text(
-        yaml.safe_dump(
-            {"samples_per_epoch": 4, "max_val_images": 2, "threads": 1, "warmup_iterations": 2}
-        )
-    )
-    return path
 
 
 def skipped_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:

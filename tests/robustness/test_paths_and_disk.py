@@ -204,17 +204,6 @@ def test_evaluate_full_disk_saving_outputs_is_a_per_pair_error_exit_1(
 
 
 # --------------------------------------------------------------------------------- train
-@pytest.fixture
-def tiny_config(tmp_path: Path) -> Path:
-    path = tmp_path / "tiny.yaml"
-    path.write_text(
-        yaml.safe_dump(
-            {"samples_per_epoch": 4, "max_val_images": 2, "threads": 1, "warmup_iterations": 2}
-        )
-    )
-    return path
-
-
 def train(capsys, data: Path, run_dir: Path, config: Path, epochs: str = "1,0,0", *extra):
     """Run a tiny ``lowlight train``; its status and stderr lines other than progress bars."""
     status, lines = run(

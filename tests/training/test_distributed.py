@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import torch
 import torch.multiprocessing as mp
-from conftest import tiny_config
 
+from lowlight.training.config import load_config
 from lowlight.training.trainer import Trainer
 
 WORLD = 2
@@ -26,7 +26,8 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _train_rank(rank: int, port: int, data: str, out: str, weights_dir: str) -> None:
+def _train_rank(rank: int, port: int, config: dict, weights_dir: str) -> None:
+    # The config travels as a plain dict: a spawned child imports this module, not conftest.
     os.environ.update(
         MASTER_ADDR="127.0.0.1",
         MASTER_PORT=str(port),
@@ -34,25 +35,24 @@ def _train_rank(rank: int, port: int, data: str, out: str, weights_dir: str) -> 
         WORLD_SIZE=str(WORLD),
         LOCAL_RANK=str(rank),
     )
-    config = tiny_config(
-        Path(data),
-        Path(out),
-        stage_epochs=(1, 1, 0),
-        batch_size=PER_RANK_BATCH,
-        samples_per_epoch=8,
-        max_val_images=2,
-    )
-    trainer = Trainer(config)
+    trainer = Trainer(load_config(**config))
     trainer.fit()
     torch.save(trainer.model.state_dict(), Path(weights_dir) / f"rank{rank}.pt")
     torch.save(trainer.rows, Path(weights_dir) / f"rows{rank}.pt")
 
 
 @pytest.fixture
-def ddp_run(pair_data: Path, tmp_path: Path) -> Path:
+def ddp_run(make_config, tmp_path: Path) -> Path:
     weights_dir = tmp_path / "ranks"
     weights_dir.mkdir()
-    args = (_free_port(), str(pair_data), str(tmp_path / "ddp"), str(weights_dir))
+    config = make_config(
+        out=tmp_path / "ddp",
+        stage_epochs=(1, 1, 0),
+        batch_size=PER_RANK_BATCH,
+        samples_per_epoch=8,
+        max_val_images=2,
+    )
+    args = (_free_port(), config.to_dict(), str(weights_dir))
     mp.spawn(_train_rank, args=args, nprocs=WORLD, join=True)
     return weights_dir
 
@@ -64,16 +64,15 @@ def _timeless(rows: list[dict]) -> list[dict]:
     ]
 
 
-def test_ranks_hold_identical_weights_and_match_one_process(ddp_run, pair_data, tmp_path):
+def test_ranks_hold_identical_weights_and_match_one_process(ddp_run, make_config, tmp_path):
     rank0 = torch.load(ddp_run / "rank0.pt", weights_only=True)
     rank1 = torch.load(ddp_run / "rank1.pt", weights_only=True)
     for name, tensor in rank0.items():
         assert torch.equal(tensor, rank1[name]), name
 
     single = Trainer(
-        tiny_config(
-            pair_data,
-            tmp_path / "single",
+        make_config(
+            out=tmp_path / "single",
             stage_epochs=(1, 1, 0),
             batch_size=PER_RANK_BATCH * WORLD,
             samples_per_epoch=8,
