@@ -17,7 +17,7 @@ import yaml
 from safetensors.torch import load_file
 
 from lowlight.cli import main
-from lowlight.training.checkpoint import PREVIOUS, load_checkpoint
+from lowlight.training.checkpoint import LAST, PREVIOUS, load_checkpoint
 
 # Killed after its second checkpoint, the run resumes in the middle of stage 2, where the
 # mask predictor is already unfrozen and its state must come back from the checkpoint.
@@ -93,7 +93,9 @@ def test_killed_run_resumes_to_the_same_result(pair_data: Path, tmp_path: Path) 
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 120
-        while not (killed / PREVIOUS).exists():  # the second checkpoint is written
+        # The second checkpoint is complete once both files exist (last.pt is briefly absent
+        # between moving the first aside and putting the second in place).
+        while not ((killed / PREVIOUS).exists() and (killed / LAST).exists()):
             if process.poll() is not None:
                 pytest.fail(f"training exited early: {process.stderr.read().decode()[-2000:]}")
             if time.monotonic() > deadline:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import HEIGHT, WIDTH
+from PIL import Image
 
 from lowlight.data import PairedCropDataset, find_pairs
 from lowlight.errors import LowlightError
@@ -16,9 +16,11 @@ from lowlight.weights import save_weights
 def test_whole_image_items_are_full_size_and_flipped_together(pair_data):
     dataset = PairedCropDataset(find_pairs(pair_data), image_size=0, samples_per_epoch=8)
     dataset.set_epoch(seed=0, epoch=0)
+    with Image.open(pair_data / "low" / "1.png") as picture:
+        width, height = picture.size
     for low, high in (dataset[i] for i in range(len(dataset))):
-        assert low.shape == high.shape == (3, HEIGHT, WIDTH)
-    assert dataset.sizes == {(HEIGHT, WIDTH)}
+        assert low.shape == high.shape == (3, height, width)
+    assert dataset.sizes == {(height, width)}
 
 
 def test_image_size_between_zero_and_sixteen_is_refused(pair_data):
