@@ -1,0 +1,134 @@
+"""How predictable is the right exposure on LOL-v1? The limit exposure puts on eval15 PSNR.
+
+Measures, on the training pairs only (eval15's targets are never read):
+
+* how the targets' mean grey level relates to the inputs' (correlation);
+* on the trainer's validation split (scene split, seed 0, 10 %), the error of predicting each
+  target's mean grey level by the training mean, and by the level of the most similar
+  training picture (nearest neighbour on normalised 24x16 thumbnails, i.e. memorising scenes);
+* how much the target level differs between near-duplicate training frames;
+* how many eval15 inputs have a near-duplicate frame among the training inputs;
+* with ``--weights``, whether a global gain on the model's outputs would raise validation PSNR.
+
+Writes ``exposure_predictability.json`` into ``--out`` and prints a table.
+
+    python benchmarks/exposure_predictability.py [--weights FILE] [--data DIR] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from lowlight.data import find_pairs, split_by_scene
+from lowlight.imageio import read_rgb
+from lowlight.inference import enhance_tensor
+from lowlight.metrics import psnr
+from lowlight.weights import load_model
+
+REPO = Path(__file__).resolve().parents[1]
+# Thumbnails whose normalised correlation is at least this are the same view of one scene.
+NEAR_DUPLICATE = 0.98
+GAINS = (0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.15)
+
+
+def default_data() -> Path:
+    root = os.environ.get("LOWLIGHT_DATA")
+    base = Path(root) if root else REPO.parent / "shared" / "data"
+    return base / "lol-v1"
+
+
+def thumbnail_signature(path: Path) -> np.ndarray:
+    """A unit vector describing what is where in a picture, whatever its brightness."""
+    with Image.open(path) as image:
+        small = np.asarray(image.convert("RGB").resize((24, 16), Image.BILINEAR), np.float64)
+    signature = (small / (small.mean() + 1e-3)).ravel()
+    signature -= signature.mean()
+    return signature / np.linalg.norm(signature)
+
+
+def rmse(predicted: np.ndarray, actual: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((predicted - actual) ** 2)))
+
+
+def gain_sweep(weights: str, pairs: list, threads: int) -> dict[str, float]:
+    """Mean validation PSNR of the model's outputs scaled by each of ``GAINS``."""
+    torch.set_num_threads(threads)
+    model = load_model(weights)
+    totals = dict.fromkeys(GAINS, 0.0)
+    for pair in pairs:
+        low = torch.from_numpy(read_rgb(pair.low)).permute(2, 0, 1)[None]
+        high = torch.from_numpy(read_rgb(pair.high)).permute(2, 0, 1)[None]
+        output = enhance_tensor(model, low)
+        for gain in GAINS:
+            totals[gain] += float(psnr((output * gain).clamp(0, 1), high))
+    return {f"{gain:.2f}": total / len(pairs) for gain, total in totals.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=default_data())
+    parser.add_argument("--weights", help="also sweep a global gain on this model's outputs")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    if not (args.data / "train" / "low").is_dir():
+        print(f"LOL-v1 not found at {args.data}; pass --data", file=sys.stderr)
+        return 2
+
+    pairs = find_pairs(args.data / "train")
+    low_level = np.array([read_rgb(p.low).mean() for p in pairs])
+    high_level = np.array([read_rgb(p.high).mean() for p in pairs])
+    signature = np.stack([thumbnail_signature(p.low) for p in pairs])
+    index = {p.name: i for i, p in enumerate(pairs)}
+    train, val = split_by_scene(pairs, 0.1, 0)
+    train_idx = np.array([index[p.name] for p in train])
+    val_idx = np.array([index[p.name] for p in val])
+
+    similarity = signature[val_idx] @ signature[train_idx].T
+    nearest = train_idx[similarity.argmax(axis=1)]
+    near_val = similarity.max(axis=1) >= NEAR_DUPLICATE
+    between = signature @ signature.T
+    np.fill_diagonal(between, -1.0)
+    first, second = np.nonzero(np.triu(between >= NEAR_DUPLICATE))
+    eval_pairs = find_pairs(args.data / "eval15")
+    eval_signatures = np.stack([thumbnail_signature(p.low) for p in eval_pairs])
+    eval_similarity = (eval_signatures @ signature.T).max(axis=1)
+
+    result = {
+        "pairs": len(pairs),
+        "target_level_range": [float(high_level.min()), float(high_level.max())],
+        "corr_input_target_level": float(np.corrcoef(low_level, high_level)[0, 1]),
+        "val_pairs": len(val),
+        "val_rmse_training_mean": rmse(high_level[train_idx].mean(), high_level[val_idx]),
+        "val_rmse_nearest_scene": rmse(high_level[nearest], high_level[val_idx]),
+        "val_near_duplicates": int(near_val.sum()),
+        "val_rmse_nearest_scene_near_duplicates": rmse(
+            high_level[nearest][near_val], high_level[val_idx][near_val]
+        ),
+        "near_duplicate_training_pairs": len(first),
+        "near_duplicate_level_ratio_std": float(
+            np.std(np.log(high_level[first] / high_level[second]))
+        ),
+        "eval15_inputs_with_near_duplicate": int((eval_similarity >= NEAR_DUPLICATE).sum()),
+    }
+    if args.weights:
+        result["val_psnr_by_global_gain"] = gain_sweep(args.weights, val, args.threads)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "exposure_predictability.json").write_text(json.dumps(result, indent=1) + "\n")
+    width = max(map(len, result))
+    for key, value in result.items():
+        print(f"{key:<{width}}  {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
