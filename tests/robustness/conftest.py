@@ -11,10 +11,8 @@ from __future__ import annotations
 import builtins
 import errno
 import hashlib
-import io
 import os
 import struct
-import tempfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,79 +152,6 @@ def deny_reading(monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setattr(builtins, "open", guarded_open)
 
     return deny
-
-
-def no_space(filename: str | os.PathLike | None = None) -> OSError:
-    """The error a write to a full disk raises."""
-    name = None if filename is None else os.fspath(filename)
-    return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), name)
-
-
-class _FillingFile:
-    """A file on a disk with ``room[0]`` bytes left: the write that does not fit writes what
-    fits, then raises ENOSPC, as a real full disk does."""
-
-    def __init__(self, handle, room: list[int]) -> None:
-        self._handle, self._room = handle, room
-
-    def write(self, data) -> int:
-        data = bytes(data)
-        if len(data) > self._room[0]:
-            self._handle.write(data[: self._room[0]])
-            self._handle.flush()
-            self._room[0] = 0
-            raise no_space()
-        self._room[0] -= len(data)
-        return self._handle.write(data)
-
-    def fileno(self) -> int:
-        # Without a descriptor, Pillow's encoders write through write() like everyone else.
-        raise io.UnsupportedOperation("fileno")
-
-    def __getattr__(self, name: str):
-        return getattr(self._handle, name)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._handle.close()
-
-
-@pytest.fixture
-def fill_disk(monkeypatch: pytest.MonkeyPatch):
-    """``fill_disk(room, name=None, after=0)``: from now on, files written through
-    ``os.fdopen`` (how lowlight's atomic writes open their temporary files) share ``room``
-    bytes, then hit ENOSPC. With ``name``, only the temporary files written for a file of that
-    name (``.NAME.*``) fill, and the first ``after`` of them are written in full."""
-
-    def fill(room: int, name: str | None = None, after: int = 0) -> None:
-        left = [room]
-        real_fdopen, real_mkstemp = os.fdopen, tempfile.mkstemp
-        names: dict[int, str] = {}  # descriptor of a temporary file -> its file name
-        matched = [0]
-
-        def mkstemp(*args, **kwargs):
-            fd, path = real_mkstemp(*args, **kwargs)
-            names[fd] = os.path.basename(path)
-            return fd, path
-
-        def fills(fd: int) -> bool:
-            if name is None:
-                return True
-            if not names.pop(fd, "").startswith(f".{name}."):
-                return False
-            matched[0] += 1
-            return matched[0] > after
-
-        def fdopen(fd, mode="r", *args, **kwargs):
-            handle = real_fdopen(fd, mode, *args, **kwargs)
-            return _FillingFile(handle, left) if "w" in mode and fills(fd) else handle
-
-        monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
-        monkeypatch.setattr(os, "fdopen", fdopen)
-
-    return fill
 
 
 def _fingerprint(folder: Path) -> dict[str, str]:

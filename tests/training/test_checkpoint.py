@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import errno
 import logging
-import os
 import pathlib
 from pathlib import Path
 
@@ -37,39 +35,15 @@ def test_save_then_load(tmp_path: Path) -> None:
     assert {p.name for p in tmp_path.iterdir()} == {LAST, PREVIOUS}
 
 
-class _FullDisk:
-    """A file on a full disk: the first write stores half its bytes, then fails with ENOSPC."""
-
-    def __init__(self, handle) -> None:
-        self._handle = handle
-
-    def write(self, data) -> int:
-        data = bytes(data)
-        self._handle.write(data[: len(data) // 2])
-        self._handle.flush()
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-    def __getattr__(self, name: str):
-        return getattr(self._handle, name)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._handle.close()
-
-
-def test_a_failed_write_leaves_the_old_checkpoint(tmp_path: Path, monkeypatch) -> None:
+def test_a_failed_write_leaves_the_old_checkpoint(tmp_path: Path, fill_disk) -> None:
     save_checkpoint(state(1), tmp_path)
     save_checkpoint(state(2), tmp_path)
     last, previous = (tmp_path / LAST).read_bytes(), (tmp_path / PREVIOUS).read_bytes()
-    real_fdopen = os.fdopen
     # The temporary file is opened with os.fdopen; torch.save to a path would instead fail
     # on a full disk with "RuntimeError: ... unexpected pos".
-    monkeypatch.setattr(os, "fdopen", lambda *args, **kw: _FullDisk(real_fdopen(*args, **kw)))
+    fill_disk(room=len(last) // 2)
     with pytest.raises(LowlightError) as caught:
         save_checkpoint(state(3), tmp_path)
-    monkeypatch.undo()
     assert str(caught.value) == (
         f"cannot write checkpoint {tmp_path / LAST}: No space left on device; "
         "the previous checkpoint is kept"
