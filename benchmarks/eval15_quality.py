@@ -11,22 +11,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 import torch
+from data_location import lol_root
 
 from lowlight.evaluation import evaluate_folder
 from lowlight.weights import default_weights_path, load_model
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def default_data() -> Path:
-    root = os.environ.get("LOWLIGHT_DATA")
-    base = Path(root) if root else REPO.parent / "shared" / "data"
-    return base / "lol-v1" / "eval15"
 
 
 def markdown(result: dict, weights: str) -> str:
@@ -49,7 +43,7 @@ def markdown(result: dict, weights: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", help="safetensors weights (default: the shipped model)")
-    parser.add_argument("--data", type=Path, default=default_data())
+    parser.add_argument("--data", type=Path, default=lol_root() / "eval15")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
 import torch
+from data_location import lol_root
 from PIL import Image
 
 from lowlight.data import find_pairs, split_by_scene
@@ -37,12 +37,6 @@ REPO = Path(__file__).resolve().parents[1]
 # Thumbnails whose normalised correlation is at least this are the same view of one scene.
 NEAR_DUPLICATE = 0.98
 GAINS = (0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.15)
-
-
-def default_data() -> Path:
-    root = os.environ.get("LOWLIGHT_DATA")
-    base = Path(root) if root else REPO.parent / "shared" / "data"
-    return base / "lol-v1"
 
 
 def thumbnail_signature(path: Path) -> np.ndarray:
@@ -74,7 +68,7 @@ def gain_sweep(weights: str, pairs: list, threads: int) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=default_data())
+    parser.add_argument("--data", type=Path, default=lol_root())
     parser.add_argument("--weights", help="also sweep a global gain on this model's outputs")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
     parser.add_argument("--threads", type=int, default=2)
