@@ -94,6 +94,8 @@ def test_wrong_types_are_refused(tmp_path: Path, values: dict, message: str) -> 
         ({"samples_per_epoch": 0}, "samples_per_epoch"),
         ({"lr_mask": 0.0}, "lr_mask must be positive"),
         ({"grad_clip_norm": -0.5}, "grad_clip_norm must be positive"),
+        ({"ema_decay": 1.0}, "ema_decay must be in \\[0, 1\\)"),
+        ({"ema_decay": -0.1}, "ema_decay must be in \\[0, 1\\)"),
         ({"data": ""}, "no training data"),
         ({"out": ""}, "no run folder"),
     ],

@@ -86,6 +86,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--init-weights", help="start from these safetensors weights (e.g. to fine-tune a model)"
     )
     parser.add_argument(
+        "--ema-decay",
+        type=float,
+        help="validate and keep a moving average of the weights, e.g. 0.999 (default: off)",
+    )
+    parser.add_argument(
         "--resume", action="store_true", help="continue the run in --out from last.pt"
     )
     parser.set_defaults(handler=run)
@@ -106,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
         "device": args.device,
         "threads": args.threads,
         "init_weights": args.init_weights,
+        "ema_decay": args.ema_decay,
     }
     saved = Path(args.out) / "config.yaml" if args.resume and args.out else None
     base = saved if saved is not None and saved.exists() else None

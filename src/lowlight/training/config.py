@@ -35,7 +35,9 @@ class TrainConfig:
     stages 1-3. ``samples_per_epoch`` (None: one crop per training pair) sets how many crops
     make an epoch; ``image_size`` 0 trains on whole images instead of square crops.
     ``init_weights`` starts from a safetensors model (e.g. the shipped default, to fine-tune
-    it on your own data) instead of a random initialisation. Learning rates and clipping
+    it on your own data) instead of a random initialisation. ``ema_decay`` (e.g. 0.999)
+    validates and keeps an exponential moving average of the weights (``WeightAverage``)
+    instead of the latest ones; None keeps the latest. Learning rates and clipping
     default to ``TRAINING_DEFAULTS``.
     """
 
@@ -62,6 +64,7 @@ class TrainConfig:
     perceptual_weights: str | None = None
     init_weights: str | None = None
     max_val_images: int | None = None
+    ema_decay: float | None = None
     model: dict = field(default_factory=dict)
 
     @property
@@ -104,6 +107,10 @@ class TrainConfig:
         if self.max_val_images is not None and self.max_val_images < 1:
             raise LowlightError(
                 f"max_val_images must be 1 or more (or null for all), got {self.max_val_images}"
+            )
+        if self.ema_decay is not None and not 0.0 <= self.ema_decay < 1.0:
+            raise LowlightError(
+                f"ema_decay must be in [0, 1) (or null for none), got {self.ema_decay}"
             )
         parse_device(self.device)
         _check_model_keys(self.model)

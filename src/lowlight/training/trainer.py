@@ -31,6 +31,7 @@ from lowlight.models.colour import image_saturation
 from lowlight.training.checkpoint import LAST, PREVIOUS, load_checkpoint, save_checkpoint
 from lowlight.training.config import TrainConfig
 from lowlight.training.distributed import init_distributed
+from lowlight.training.ema import WeightAverage
 from lowlight.training.loss_weights import color_flag, stage_loss_weights
 from lowlight.training.objective import TrainingObjective
 from lowlight.training.schedule import cosine_with_warmup, stage_of_epoch
@@ -61,7 +62,9 @@ class Trainer:
     learning rate set to the absolute ``lr_mask``. The decoder and curve groups follow a
     warm-up + cosine curve over the whole run; the mask and colour ("other") groups keep
     their absolute rates. Every step clips the global gradient norm to ``grad_clip_norm``;
-    a batch whose loss or gradients are not finite is skipped and counted.
+    a batch whose loss or gradients are not finite is skipped and counted. With ``ema_decay``
+    the run also keeps a ``WeightAverage`` of the weights, updated after every step; it is what
+    validation scores and what ``best.safetensors`` holds.
 
     Under ``torchrun`` each process trains on its shard of every epoch through
     DistributedDataParallel (``batch_size`` crops per process, so the global batch is
@@ -92,6 +95,9 @@ class Trainer:
         self.dist.barrier()
         self.optimizer = torch.optim.AdamW(self._param_groups(), weight_decay=config.weight_decay)
         self.optimizer.register_step_post_hook(lambda *_: self.model.clamp_parameters_())
+        self.average = (
+            WeightAverage(self.model, config.ema_decay) if config.ema_decay is not None else None
+        )
         self.epoch = 0
         self.global_step = 0
         self.best_psnr = -math.inf
@@ -172,6 +178,11 @@ class Trainer:
             {"name": "other", "params": other, "lr": cfg.lr_other},
         ]
 
+    @property
+    def kept_model(self) -> UnifiedLowLightEnhancer:
+        """The weights validation scores and ``best.safetensors`` keeps: the average, if any."""
+        return self.average.model if self.average is not None else self.model
+
     def _group(self, name: str) -> dict:
         return next(g for g in self.optimizer.param_groups if g["name"] == name)
 
@@ -214,6 +225,11 @@ class Trainer:
         self.best_psnr = state["best_psnr"]
         self.current_stage = state["stage"]
         self._mask_unfrozen = state["mask_unfrozen"]
+        if self.average is not None:
+            if "average" in state:
+                self.average.load_state_dict(state["average"])
+            else:
+                self.average = WeightAverage(self.model, self.config.ema_decay)
         self.rows = list(state["rows"])
         for row in self.rows:
             planned, _ = stage_of_epoch(row["epoch"] - 1, self.config.stage_epochs)
@@ -237,6 +253,7 @@ class Trainer:
             "best_psnr": self.best_psnr,
             "stage": self.current_stage,
             "mask_unfrozen": self._mask_unfrozen,
+            **({"average": self.average.state_dict()} if self.average is not None else {}),
             "rows": self.rows,
             "config": self.config.to_dict(),
             "torch_rng": torch.get_rng_state(),
@@ -308,6 +325,8 @@ class Trainer:
             return StepResult(loss, values, grad_norm.item(), True)
         self._update_decayed_lrs()
         self.optimizer.step()
+        if self.average is not None:
+            self.average.update(self.model)
         self.global_step += 1
         return StepResult(loss, values, grad_norm.item(), False)
 
@@ -360,14 +379,14 @@ class Trainer:
 
         Each rank scores its share of the images; sums and counts are reduced over ranks.
         """
-        self.model.eval()
+        model = self.kept_model.eval()
         scores = {"psnr": [], "ssim": [], "saturation": []}
         flags = {"LOW_COLOR": 0, "CRITICAL_COLOR": 0}
         skipped = 0
         for index in range(self.dist.rank, len(self.val_data), self.dist.world_size):
             _, low, high = self.val_data[index]
             with self._autocast():
-                image = self.model(low[None].to(self.device)).image.float()
+                image = model(low[None].to(self.device)).image.float()
             if not torch.isfinite(image).all():
                 skipped += 1
                 continue
@@ -450,7 +469,7 @@ class Trainer:
                 "val_ssim": f"{row['val_ssim']:.4f}",
                 "train_config": json.dumps(self.config.to_dict()),
             }
-            save_weights(self.model, self.run_dir / "best.safetensors", metadata)
+            save_weights(self.kept_model, self.run_dir / "best.safetensors", metadata)
         save_checkpoint(self._state(), self.run_dir)
         self._write_metrics()
         log.info(
