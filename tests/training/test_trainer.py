@@ -397,3 +397,15 @@ def test_colour_parameters_stay_in_bounds_after_big_steps(make_config) -> None:
         assert correction.channel_gamma.max() <= ranges.GAMMA_RANGE[1]
         moved |= not torch.equal(affine.weight, eye)
     assert moved  # the big steps really pushed the matrix, so the bounds were exercised
+
+
+@pytest.mark.parametrize("ema_decay", [None, 0.9])
+def test_without_validation_the_last_epoch_is_kept(make_config, ema_decay) -> None:
+    trainer = Trainer(make_config(val_fraction=0.0, stage_epochs=(1, 1, 0), ema_decay=ema_decay))
+    rows = trainer.fit()
+    assert len(trainer.val_data) == 0 and len(trainer.train_data.images) == 6
+    assert all(math.isnan(row["val_psnr"]) for row in rows)
+    kept = load_model(Path(trainer.config.out) / "best.safetensors").state_dict()
+    final = trainer.kept_model.state_dict()
+    assert all(torch.equal(kept[k], final[k]) for k in kept)
+    assert read_metadata(Path(trainer.config.out) / "best.safetensors")["epoch"] == "2"
