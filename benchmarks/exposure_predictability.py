@@ -7,7 +7,10 @@ Measures, on the training pairs only (eval15's targets are never read):
   target's mean grey level by the training mean, and by the level of the most similar
   training picture (nearest neighbour on normalised 24x16 thumbnails, i.e. memorising scenes);
 * how much the target level differs between near-duplicate training frames;
-* how many eval15 inputs have a near-duplicate frame among the training inputs;
+* by similarity band (leave one out over all training pairs): the error of taking the most
+  similar other frame's target level, against the constant, i.e. what memorising scenes buys;
+* how many eval15 inputs have a near-duplicate (and a near-identical) frame among the training
+  inputs;
 * with ``--weights``, whether a global gain on the model's outputs would raise validation PSNR.
 
 Writes ``exposure_predictability.json`` into ``--out`` and prints a table.
@@ -36,6 +39,10 @@ from lowlight.weights import load_model
 REPO = Path(__file__).resolve().parents[1]
 # Thumbnails whose normalised correlation is at least this are the same view of one scene.
 NEAR_DUPLICATE = 0.98
+# ... and at least this, the same view at (almost) the same input exposure.
+NEAR_IDENTICAL = 0.995
+# Similarity bands for the leave-one-out memorisation table.
+BANDS = ((0.999, 1.01), (0.995, 0.999), (0.98, 0.995), (0.95, 0.98), (-1.0, 0.95))
 GAINS = (0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.15)
 
 
@@ -50,6 +57,24 @@ def thumbnail_signature(path: Path) -> np.ndarray:
 
 def rmse(predicted: np.ndarray, actual: np.ndarray) -> float:
     return float(np.sqrt(np.mean((predicted - actual) ** 2)))
+
+
+def memorisation_by_band(signature: np.ndarray, level: np.ndarray) -> dict[str, dict]:
+    """Leave one out: RMS error of each pair's target level taken from its most similar
+    other frame, against the training mean, per band of that frame's similarity."""
+    between = signature @ signature.T
+    np.fill_diagonal(between, -1.0)
+    nearest, similarity = between.argmax(axis=1), between.max(axis=1)
+    table = {}
+    for low, high in BANDS:
+        members = (similarity >= low) & (similarity < high)
+        if members.any():
+            table[f"{max(low, 0.0):.3f}-{min(high, 1.0):.3f}"] = {
+                "pairs": int(members.sum()),
+                "rmse_nearest_frame": rmse(level[nearest][members], level[members]),
+                "rmse_training_mean": rmse(level.mean(), level[members]),
+            }
+    return table
 
 
 def gain_sweep(weights: str, pairs: list, threads: int) -> dict[str, float]:
@@ -112,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
             np.std(np.log(high_level[first] / high_level[second]))
         ),
         "eval15_inputs_with_near_duplicate": int((eval_similarity >= NEAR_DUPLICATE).sum()),
+        "eval15_inputs_with_near_identical": int((eval_similarity >= NEAR_IDENTICAL).sum()),
+        "memorisation_by_similarity": memorisation_by_band(signature, high_level),
     }
     if args.weights:
         result["val_psnr_by_global_gain"] = gain_sweep(args.weights, val, args.threads)
@@ -120,7 +147,15 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "exposure_predictability.json").write_text(json.dumps(result, indent=1) + "\n")
     width = max(map(len, result))
     for key, value in result.items():
+        if key == "memorisation_by_similarity":
+            continue
         print(f"{key:<{width}}  {value}")
+    print("\nsimilarity band  pairs  RMS nearest frame  RMS training mean")
+    for band, row in result["memorisation_by_similarity"].items():
+        print(
+            f"{band:<15}  {row['pairs']:>5}  {row['rmse_nearest_frame']:>17.3f}"
+            f"  {row['rmse_training_mean']:>17.3f}"
+        )
     return 0
 
 

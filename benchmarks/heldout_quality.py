@@ -1,0 +1,110 @@
+"""Quality on LOL-v1's held-out training pairs, and where each model's overall brightness sits.
+
+For each ``--weights`` file, on the trainer's default validation split of ``lol-v1/train``
+(split by scene, seed 0, 10 %: 46 pairs), the mean PSNR, SSIM and GT-mean PSNR/SSIM and the mean
+output level; then, on every ``--every``-th training-side pair, the mean PSNR with the outputs
+scaled by each gain in ``GAINS``: the gain that scores best there says whether the model is
+darker (> 1) or brighter (< 1) than the training targets want. The held-out figures are only
+held out for models trained on that split (not for a refit on all pairs).
+
+This is the table that chooses between candidate models; eval15 is not read.
+
+    python benchmarks/heldout_quality.py --weights A.safetensors [B.safetensors ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from data_location import lol_root
+
+from lowlight.data import find_pairs, split_by_scene
+from lowlight.imageio import read_rgb
+from lowlight.inference import enhance_tensor
+from lowlight.metrics import psnr, psnr_gt_mean, ssim, ssim_gt_mean
+from lowlight.weights import load_model
+
+REPO = Path(__file__).resolve().parents[1]
+GAINS = (0.9, 0.95, 1.0, 1.05, 1.1)
+
+
+def as_batch(path: Path) -> torch.Tensor:
+    return torch.from_numpy(read_rgb(path)).permute(2, 0, 1)[None]
+
+
+def score(weights: str, held_out: list, training: list) -> dict:
+    model = load_model(weights)
+    rows, levels = [], []
+    for pair in held_out:
+        high = as_batch(pair.high)
+        output = enhance_tensor(model, as_batch(pair.low))
+        levels.append(float(output.mean()))
+        rows.append(
+            [
+                float(psnr(output, high)),
+                float(ssim(output, high)),
+                float(psnr_gt_mean(output, high)),
+                float(ssim_gt_mean(output, high)),
+            ]
+        )
+    by_gain = np.zeros(len(GAINS))
+    for pair in training:
+        high = as_batch(pair.high)
+        output = enhance_tensor(model, as_batch(pair.low))
+        by_gain += [float(psnr((output * gain).clamp(0, 1), high)) for gain in GAINS]
+    by_gain /= len(training)
+    psnr_mean, ssim_mean, psnr_gt, ssim_gt = np.mean(rows, axis=0)
+    return {
+        "weights": weights,
+        "psnr": psnr_mean,
+        "ssim": ssim_mean,
+        "psnr_gt_mean": psnr_gt,
+        "ssim_gt_mean": ssim_gt,
+        "output_level": float(np.mean(levels)),
+        "training_psnr_by_gain": dict(
+            zip((f"{g:.2f}" for g in GAINS), map(float, by_gain), strict=True)
+        ),
+        "training_best_gain": GAINS[int(np.argmax(by_gain))],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--weights", nargs="+", required=True, help="safetensors files")
+    parser.add_argument("--data", type=Path, default=lol_root() / "train")
+    parser.add_argument("--every", type=int, default=4, help="score every N-th training pair")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    if not (args.data / "low").is_dir():
+        print(f"LOL-v1 training pairs not found at {args.data}; pass --data", file=sys.stderr)
+        return 2
+    torch.set_num_threads(args.threads)
+    training, held_out = split_by_scene(find_pairs(args.data), 0.1, 0)
+    training = training[:: args.every]
+    results = []
+    print(
+        f"{len(held_out)} held-out pairs; level check on {len(training)} training pairs\n"
+        "PSNR    SSIM    GT-mean PSNR  GT-mean SSIM  level  best training gain  weights"
+    )
+    for weights in args.weights:
+        result = score(weights, held_out, training)
+        results.append(result)
+        print(
+            f"{result['psnr']:.2f}  {result['ssim']:.4f}  {result['psnr_gt_mean']:12.2f}  "
+            f"{result['ssim_gt_mean']:12.4f}  {result['output_level']:.3f}  "
+            f"{result['training_best_gain']:18.2f}  {weights}",
+            flush=True,
+        )
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "heldout_quality.json").write_text(json.dumps(results, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
