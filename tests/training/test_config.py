@@ -195,3 +195,11 @@ def test_saved_config_loads_back(make_config) -> None:
     assert trainer.objective.perceptual.kind in first_line
     assert load_config(saved) == config
     assert load_config(saved).model == {"curve_iterations": 4}
+
+
+@pytest.mark.parametrize(
+    "path", sorted((Path(__file__).parents[2] / "configs").glob("*.yaml")), ids=lambda p: p.name
+)
+def test_shipped_configs_load(path: Path) -> None:
+    config = load_config(path, data="pairs", out="run")
+    assert config.epochs > 0

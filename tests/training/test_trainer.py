@@ -29,6 +29,7 @@ ROW_COLUMNS = (
     "train_skipped",
     "val_psnr",
     "val_ssim",
+    "val_psnr_gt_mean",
     "val_saturation",
     "val_low_color",
     "val_critical_color",
