@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 from lowlight.errors import LowlightError
 from lowlight.imageio.pil_convert import float_to_pil, pil_to_float
 from lowlight.imageio.samples import luma, quantize, to_float
 from lowlight.imageio.tiling import tile_process
+from lowlight.imageio.tone import match_low_frequencies, reduced_size
 from lowlight.models import UnifiedLowLightEnhancer
 
 __all__ = [
@@ -26,10 +28,10 @@ __all__ = [
 # Images with more pixels than this are tiled automatically (about 4 megapixels, so 1080p
 # and most phone photos run whole: peak memory about 1.9 GB at 2 threads).
 AUTO_TILE_PIXELS = 2**22
-# The network's channel attention sees each tile's global statistics, so tiles differ in
-# tone from a whole-image pass: the larger the tile, the smaller the difference (measured on
-# a 3000x2000 photo: mean 17/255 with 1024 tiles, 9/255 with 2048). 1536 keeps a 6000x4000
-# photo under 3 GB.
+# The network's channel attention sees each tile's global statistics, so on its own each tile
+# would find its own overall brightness; a tiled result therefore takes its low frequencies
+# from one pass over the whole picture reduced to a tile's size (``match_low_frequencies``).
+# 1536 keeps a 6000x4000 photo under 3 GB.
 DEFAULT_TILE = 1536
 # The cross-fade between neighbouring tiles.
 DEFAULT_OVERLAP = 64
@@ -74,7 +76,9 @@ def enhance_tensor(
     """Enhance a batch of images with ``model``, tile by tile when large.
 
     Tiles are moved to the model's device one at a time and the results back, so a large
-    image can stay on the CPU while a GPU enhances it. Runs under ``torch.inference_mode``.
+    image can stay on the CPU while a GPU enhances it. A tiled result is then given the tone
+    of the model's pass over the whole image reduced to one tile (``match_low_frequencies``),
+    so tiles do not differ in brightness or colour. Runs under ``torch.inference_mode``.
 
     Args:
         model: the enhancer (see ``lowlight.load_model``).
@@ -100,7 +104,11 @@ def enhance_tensor(
     with torch.inference_mode():
         if chosen is None:
             return run(tensor)
-        return tile_process(run, tensor, tile=chosen, overlap=tile_overlap(chosen))
+        tiled = tile_process(run, tensor, tile=chosen, overlap=tile_overlap(chosen))
+        if height <= chosen and width <= chosen:
+            return tiled
+        reduced = F.interpolate(tensor, size=reduced_size(height, width, chosen), mode="area")
+        return match_low_frequencies(tiled, run(reduced))
 
 
 def enhance(

@@ -1,0 +1,88 @@
+"""How far a tiled result is from one pass over the whole picture, with and without tone matching.
+
+Each bundled sample (``samples/*.png``) is enlarged to 3000x2000 with a little noise, then
+enhanced three ways at the default tile size: whole (the reference), tiles only, and tiles
+matched to a reduced whole-picture pass (what ``lowlight enhance`` does). For both tiled
+results it reports the mean absolute difference from the whole pass and the standard deviation
+of that difference after a 32-pixel box blur (tone that varies across the picture, as tiles
+that disagree in brightness would show), both in 1/255 steps.
+
+Writes ``tile_consistency.json`` into ``--out`` and prints a table.
+
+    python benchmarks/tile_consistency.py [--weights FILE] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from lowlight.imageio.tiling import tile_process
+from lowlight.inference import DEFAULT_TILE, enhance_tensor, tile_overlap
+from lowlight.weights import load_model
+
+REPO = Path(__file__).resolve().parents[1]
+SIZE = (2000, 3000)
+
+
+def enlarged(path: Path, seed: int) -> torch.Tensor:
+    """The sample as a (1, 3, 2000, 3000) tensor with sensor-like noise of 1/255."""
+    picture = torch.from_numpy(np.array(Image.open(path).convert("RGB"))).permute(2, 0, 1)
+    big = F.interpolate(picture[None].float() / 255, size=SIZE, mode="bicubic")
+    noise = torch.randn(big.shape, generator=torch.Generator().manual_seed(seed)) / 255
+    return (big + noise).clamp(0, 1)
+
+
+def differences(result: torch.Tensor, whole: torch.Tensor) -> dict[str, float]:
+    difference = (result - whole) * 255
+    return {
+        "mean_abs": float(difference.abs().mean()),
+        "low_frequency_std": float(F.avg_pool2d(difference, 32).std()),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--weights", help="safetensors weights (default: the shipped model)")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    model = load_model(args.weights)
+    rows = []
+    print(f"{SIZE[1]}x{SIZE[0]}, tile {DEFAULT_TILE}; differences from a whole pass in 1/255")
+    print("sample            tiles: mean  low-freq std   matched: mean  low-freq std")
+    for seed, path in enumerate(sorted((REPO / "samples").glob("*.png"))):
+        picture = enlarged(path, seed)
+        with torch.inference_mode():
+            whole = model(picture).image
+            tiles = tile_process(
+                lambda t: model(t).image, picture, DEFAULT_TILE, tile_overlap(DEFAULT_TILE)
+            )
+        matched = enhance_tensor(model, picture, tile=DEFAULT_TILE)
+        row = {
+            "sample": path.stem,
+            "tiles": differences(tiles, whole),
+            "matched": differences(matched, whole),
+        }
+        rows.append(row)
+        print(
+            f"{path.stem:<16}  {row['tiles']['mean_abs']:11.2f}  "
+            f"{row['tiles']['low_frequency_std']:12.2f}   {row['matched']['mean_abs']:13.2f}  "
+            f"{row['matched']['low_frequency_std']:12.2f}",
+            flush=True,
+        )
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "tile_consistency.json").write_text(json.dumps(rows, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
