@@ -11,7 +11,10 @@ Measures, on the training pairs only (eval15's targets are never read):
   similar other frame's target level, against the constant, i.e. what memorising scenes buys;
 * how many eval15 inputs have a near-duplicate (and a near-identical) frame among the training
   inputs;
-* with ``--weights``, whether a global gain on the model's outputs would raise validation PSNR.
+* with ``--weights``, whether a global gain on the model's outputs would raise validation PSNR;
+  and, on every ``MEMORY_STRIDE``-th training pair, whether the model's output level follows
+  the targets (RMS error against the constant's) and what scaling its output to the most
+  similar other frame's target level (memorising scenes) would do to PSNR.
 
 Writes ``exposure_predictability.json`` into ``--out`` and prints a table.
 
@@ -44,6 +47,7 @@ NEAR_IDENTICAL = 0.995
 # Similarity bands for the leave-one-out memorisation table.
 BANDS = ((0.999, 1.01), (0.995, 0.999), (0.98, 0.995), (0.95, 0.98), (-1.0, 0.95))
 GAINS = (0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.15)
+MEMORY_STRIDE = 5
 
 
 def thumbnail_signature(path: Path) -> np.ndarray:
@@ -89,6 +93,49 @@ def gain_sweep(weights: str, pairs: list, threads: int) -> dict[str, float]:
         for gain in GAINS:
             totals[gain] += float(psnr((output * gain).clamp(0, 1), high))
     return {f"{gain:.2f}": total / len(pairs) for gain, total in totals.items()}
+
+
+def memorised_levels(
+    weights: str, pairs: list, signature: np.ndarray, level: np.ndarray, threads: int
+) -> dict:
+    """On every ``MEMORY_STRIDE``-th pair: the model's level error, and the PSNR of its output
+    as is and scaled to the target level of the most similar other frame, split by whether
+    that frame is nearly identical."""
+    torch.set_num_threads(threads)
+    model = load_model(weights)
+    between = signature @ signature.T
+    np.fill_diagonal(between, -1.0)
+    rows = []
+    for i in range(0, len(pairs), MEMORY_STRIDE):
+        low = torch.from_numpy(read_rgb(pairs[i].low)).permute(2, 0, 1)[None]
+        high = torch.from_numpy(read_rgb(pairs[i].high)).permute(2, 0, 1)[None]
+        output = enhance_tensor(model, low)
+        own = float(output.mean())
+        nearest = int(between[i].argmax())
+        scaled = (output * (level[nearest] / own)).clamp(0, 1)
+        rows.append(
+            (
+                between[i, nearest],
+                own,
+                level[i],
+                float(psnr(output, high)),
+                float(psnr(scaled, high)),
+            )
+        )
+    table = np.array(rows)
+    identical = table[:, 0] >= NEAR_IDENTICAL
+    result = {
+        "pairs": len(rows),
+        "output_level_rmse": rmse(table[:, 1], table[:, 2]),
+        "training_mean_rmse": rmse(level.mean(), table[:, 2]),
+    }
+    for name, members in (("near_identical", identical), ("others", ~identical)):
+        result[name] = {
+            "pairs": int(members.sum()),
+            "psnr": float(table[members, 3].mean()),
+            "psnr_scaled_to_nearest_level": float(table[members, 4].mean()),
+        }
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,6 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.weights:
         result["val_psnr_by_global_gain"] = gain_sweep(args.weights, val, args.threads)
+        result["training_pairs_memorised_level"] = memorised_levels(
+            args.weights, pairs, signature, high_level, args.threads
+        )
 
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "exposure_predictability.json").write_text(json.dumps(result, indent=1) + "\n")
