@@ -4,8 +4,11 @@ For each ``--weights`` file, on the trainer's default validation split of ``lol-
 (split by scene, seed 0, 10 %: 46 pairs), the mean PSNR, SSIM and GT-mean PSNR/SSIM and the mean
 output level; then, on every ``--every``-th training-side pair, the mean PSNR with the outputs
 scaled by each gain in ``GAINS``: the gain that scores best there says whether the model is
-darker (> 1) or brighter (< 1) than the training targets want. The held-out figures are only
-held out for models trained on that split (not for a refit on all pairs).
+darker (> 1) or brighter (< 1) than the training targets want, and how often each gain wins
+in random subsets of those pairs as small as the held-out split (how much a held-out set of
+that size can prefer a brightness by chance; pairs drawn singly, so a split by scene varies
+more). The held-out figures are only held out for models trained on that split (not for a
+refit on all pairs).
 
 This is the table that chooses between candidate models; eval15 is not read.
 
@@ -31,6 +34,7 @@ from lowlight.weights import load_model
 
 REPO = Path(__file__).resolve().parents[1]
 GAINS = (0.9, 0.95, 1.0, 1.05, 1.1)
+DRAWS = 1000
 
 
 def as_batch(path: Path) -> torch.Tensor:
@@ -52,12 +56,19 @@ def score(weights: str, held_out: list, training: list) -> dict:
                 float(ssim_gt_mean(output, high)),
             ]
         )
-    by_gain = np.zeros(len(GAINS))
+    per_pair = []
     for pair in training:
         high = as_batch(pair.high)
         output = enhance_tensor(model, as_batch(pair.low))
-        by_gain += [float(psnr((output * gain).clamp(0, 1), high)) for gain in GAINS]
-    by_gain /= len(training)
+        per_pair.append([float(psnr((output * gain).clamp(0, 1), high)) for gain in GAINS])
+    per_pair = np.array(per_pair)
+    by_gain = per_pair.mean(axis=0)
+    # How much the preferred gain of a set as small as the held-out one varies by chance.
+    rng = np.random.default_rng(0)
+    draws = [
+        int(np.argmax(per_pair[rng.choice(len(per_pair), len(held_out), replace=False)].mean(0)))
+        for _ in range(DRAWS)
+    ]
     psnr_mean, ssim_mean, psnr_gt, ssim_gt = np.mean(rows, axis=0)
     return {
         "weights": weights,
@@ -70,6 +81,9 @@ def score(weights: str, held_out: list, training: list) -> dict:
             zip((f"{g:.2f}" for g in GAINS), map(float, by_gain), strict=True)
         ),
         "training_best_gain": GAINS[int(np.argmax(by_gain))],
+        "best_gain_of_random_training_subsets": {
+            f"{g:.2f}": draws.count(i) / DRAWS for i, g in enumerate(GAINS)
+        },
     }
 
 
@@ -100,6 +114,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{result['ssim_gt_mean']:12.4f}  {result['output_level']:.3f}  "
             f"{result['training_best_gain']:18.2f}  {weights}",
             flush=True,
+        )
+        print(
+            f"    best gain in {DRAWS} random {len(held_out)}-pair training subsets: "
+            + ", ".join(
+                f"{g} {f:.0%}" for g, f in result["best_gain_of_random_training_subsets"].items()
+            )
         )
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "heldout_quality.json").write_text(json.dumps(results, indent=1) + "\n")
