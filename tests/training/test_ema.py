@@ -103,3 +103,13 @@ def test_cli_option_reaches_the_saved_config(pair_data: Path, tmp_path: Path) ->
     assert code == 0
     assert "ema_decay: 0.95" in (run / "config.yaml").read_text()
     assert load_checkpoint(run)["average"]["decay"] == 0.95
+
+
+def test_an_average_added_on_resume_starts_from_the_restored_weights(make_config) -> None:
+    plain = make_config(stage_epochs=(1, 1, 0))
+    Trainer(plain)._run_epoch()
+    resumed = Trainer(make_config(stage_epochs=(1, 1, 0), ema_decay=0.9), resume=True)
+    assert resumed.average is not None and resumed.average.updates == 0
+    restored = resumed.model.state_dict()
+    averaged = resumed.average.model.state_dict()
+    assert all(torch.equal(averaged[k], restored[k]) for k in restored)
