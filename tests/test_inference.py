@@ -191,3 +191,32 @@ def test_package_exports_and_import_stays_light() -> None:
     code = "import sys, lowlight; print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False"
+
+
+def test_tile_progress_counts_every_tile_and_the_tone_pass(model, monkeypatch) -> None:
+    bars = []
+
+    class RecordingBar:
+        def __init__(self, total: int, disable: bool | None, **_: object) -> None:
+            self.total, self.disable, self.steps = total, disable, 0
+            bars.append(self)
+
+        def __enter__(self) -> RecordingBar:
+            return self
+
+        def __exit__(self, *_: object) -> None:
+            pass
+
+        def update(self) -> None:
+            self.steps += 1
+
+    monkeypatch.setattr(inference, "tqdm", RecordingBar)
+    batch = torch.rand(1, 3, 40, 70) * 0.2
+    inference.enhance_tensor(model, batch, tile=32, progress=True)
+    # 40 rows and 70 columns in 32-pixel tiles overlapping by 8: 2 x 3 tiles, then the tone pass.
+    assert [(bar.total, bar.steps, bar.disable) for bar in bars] == [(7, 7, None)]
+    inference.enhance_tensor(model, batch, tile=32)
+    assert bars[-1].disable is True
+    bars.clear()
+    inference.enhance_tensor(model, batch[..., :32, :32], tile=32, progress=True)
+    assert bars == []  # one tile: no bar

@@ -6,11 +6,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
+from tqdm import tqdm
 
 from lowlight.errors import LowlightError
 from lowlight.imageio.pil_convert import float_to_pil, pil_to_float
 from lowlight.imageio.samples import luma, quantize, to_float
-from lowlight.imageio.tiling import tile_process
+from lowlight.imageio.tiling import tile_process, tile_starts
 from lowlight.imageio.tone import match_low_frequencies, reduced_size
 from lowlight.models import UnifiedLowLightEnhancer
 
@@ -71,7 +72,10 @@ def tile_overlap(tile: int) -> int:
 
 
 def enhance_tensor(
-    model: UnifiedLowLightEnhancer, tensor: torch.Tensor, tile: int | None = None
+    model: UnifiedLowLightEnhancer,
+    tensor: torch.Tensor,
+    tile: int | None = None,
+    progress: bool = False,
 ) -> torch.Tensor:
     """Enhance a batch of images with ``model``, tile by tile when large.
 
@@ -84,6 +88,7 @@ def enhance_tensor(
         model: the enhancer (see ``lowlight.load_model``).
         tensor: float (B, 3, H, W) in [0, 1] on any device.
         tile: see ``choose_tile``; tiles overlap by ``tile_overlap(tile)``.
+        progress: show a progress bar over the tiles (on a terminal) when the image is tiled.
 
     Returns:
         float (B, 3, H, W) in [0, 1], with ``tensor``'s dtype and device.
@@ -102,13 +107,23 @@ def enhance_tensor(
         return result.to(tensor.device, tensor.dtype)
 
     with torch.inference_mode():
-        if chosen is None:
+        if chosen is None or (height <= chosen and width <= chosen):
             return run(tensor)
-        tiled = tile_process(run, tensor, tile=chosen, overlap=tile_overlap(chosen))
-        if height <= chosen and width <= chosen:
-            return tiled
-        reduced = F.interpolate(tensor, size=reduced_size(height, width, chosen), mode="area")
-        return match_low_frequencies(tiled, run(reduced))
+        overlap = tile_overlap(chosen)
+        tiles = len(tile_starts(height, chosen, overlap)) * len(tile_starts(width, chosen, overlap))
+        # One step per tile and one for the reduced pass that sets the tone; tqdm's
+        # disable=None shows the bar on a terminal only.
+        disable = None if progress else True
+        with tqdm(total=tiles + 1, desc="tiles", unit="tile", leave=False, disable=disable) as bar:
+
+            def run_counted(piece: torch.Tensor) -> torch.Tensor:
+                result = run(piece)
+                bar.update()
+                return result
+
+            tiled = tile_process(run_counted, tensor, tile=chosen, overlap=overlap)
+            reduced = F.interpolate(tensor, size=reduced_size(height, width, chosen), mode="area")
+            return match_low_frequencies(tiled, run_counted(reduced))
 
 
 def enhance(
@@ -116,6 +131,7 @@ def enhance(
     model: UnifiedLowLightEnhancer | None = None,
     tile: int | None = None,
     device: str | torch.device = "cpu",
+    progress: bool = False,
 ) -> ImageLike:
     """Enhance one image and return it as the same kind of object.
 
@@ -127,6 +143,7 @@ def enhance(
         tile: see ``choose_tile`` (None: automatic, 0: never).
         device: where to load the default model when ``model`` is None; a given model runs
             where its parameters are.
+        progress: show a progress bar over the tiles (on a terminal) when the image is tiled.
 
     Returns:
         An array of the same shape and dtype, or a PIL image of the same size and mode
@@ -154,7 +171,8 @@ def enhance(
 
         model = load_model(device=device)
     tensor = torch.from_numpy(rgb).permute(2, 0, 1).unsqueeze(0)
-    enhanced = enhance_tensor(model, tensor, tile=tile)[0].permute(1, 2, 0).numpy()
+    enhanced = enhance_tensor(model, tensor, tile=tile, progress=progress)[0]
+    enhanced = enhanced.permute(1, 2, 0).numpy()
     if isinstance(image, Image.Image):
         return _float_to_pil_like(enhanced, alpha, image)
     return _float_to_array_like(enhanced, image)

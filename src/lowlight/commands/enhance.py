@@ -95,7 +95,7 @@ def _enhance_file(job: Job, model: UnifiedLowLightEnhancer, tile: int | None) ->
     except LowlightError as exc:
         raise LowlightError(f"{exc} (pass --format)") from exc
     source = read_image(job.source)
-    enhanced = enhance(source.rgb, model=model, tile=tile)
+    enhanced = enhance(source.rgb, model=model, tile=tile, progress=True)
     try:
         job.target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
