@@ -1,10 +1,14 @@
-"""Where the benchmarks find LOL-v1: ``$LOWLIGHT_DATA/lol-v1``, else ``shared/data/lol-v1``
-beside the repository."""
+"""Where the benchmarks find LOL-v1 (``$LOWLIGHT_DATA/lol-v1``, else ``shared/data/lol-v1``
+beside the repository), and how they read its pictures."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+import torch
+
+from lowlight.imageio import read_rgb
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -14,3 +18,8 @@ def lol_root() -> Path:
     root = os.environ.get("LOWLIGHT_DATA")
     base = Path(root) if root else REPO.parent / "shared" / "data"
     return base / "lol-v1"
+
+
+def read_batch(path: Path) -> torch.Tensor:
+    """The picture at ``path`` as a float (1, 3, H, W) batch in [0, 1]."""
+    return torch.from_numpy(read_rgb(path)).permute(2, 0, 1)[None]

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from data_location import lol_root
+from data_location import lol_root, read_batch
 from PIL import Image
 
 from lowlight.data import find_pairs, split_by_scene
@@ -63,11 +63,16 @@ def rmse(predicted: np.ndarray, actual: np.ndarray) -> float:
     return float(np.sqrt(np.mean((predicted - actual) ** 2)))
 
 
-def memorisation_by_band(signature: np.ndarray, level: np.ndarray) -> dict[str, dict]:
-    """Leave one out: RMS error of each pair's target level taken from its most similar
-    other frame, against the training mean, per band of that frame's similarity."""
+def similarity_to_others(signature: np.ndarray) -> np.ndarray:
+    """(N, N) thumbnail similarities between the pictures, -1 on the diagonal (itself)."""
     between = signature @ signature.T
     np.fill_diagonal(between, -1.0)
+    return between
+
+
+def memorisation_by_band(between: np.ndarray, level: np.ndarray) -> dict[str, dict]:
+    """Leave one out: RMS error of each pair's target level taken from its most similar
+    other frame, against the training mean, per band of that frame's similarity."""
     nearest, similarity = between.argmax(axis=1), between.max(axis=1)
     table = {}
     for low, high in BANDS:
@@ -81,35 +86,27 @@ def memorisation_by_band(signature: np.ndarray, level: np.ndarray) -> dict[str, 
     return table
 
 
-def gain_sweep(weights: str, pairs: list, threads: int) -> dict[str, float]:
+def gain_sweep(model: torch.nn.Module, pairs: list) -> dict[str, float]:
     """Mean validation PSNR of the model's outputs scaled by each of ``GAINS``."""
-    torch.set_num_threads(threads)
-    model = load_model(weights)
     totals = dict.fromkeys(GAINS, 0.0)
     for pair in pairs:
-        low = torch.from_numpy(read_rgb(pair.low)).permute(2, 0, 1)[None]
-        high = torch.from_numpy(read_rgb(pair.high)).permute(2, 0, 1)[None]
-        output = enhance_tensor(model, low)
+        high = read_batch(pair.high)
+        output = enhance_tensor(model, read_batch(pair.low))
         for gain in GAINS:
             totals[gain] += float(psnr((output * gain).clamp(0, 1), high))
     return {f"{gain:.2f}": total / len(pairs) for gain, total in totals.items()}
 
 
 def memorised_levels(
-    weights: str, pairs: list, signature: np.ndarray, level: np.ndarray, threads: int
+    model: torch.nn.Module, pairs: list, between: np.ndarray, level: np.ndarray
 ) -> dict:
     """On every ``MEMORY_STRIDE``-th pair: the model's level error, and the PSNR of its output
     as is and scaled to the target level of the most similar other frame, split by whether
     that frame is nearly identical."""
-    torch.set_num_threads(threads)
-    model = load_model(weights)
-    between = signature @ signature.T
-    np.fill_diagonal(between, -1.0)
     rows = []
     for i in range(0, len(pairs), MEMORY_STRIDE):
-        low = torch.from_numpy(read_rgb(pairs[i].low)).permute(2, 0, 1)[None]
-        high = torch.from_numpy(read_rgb(pairs[i].high)).permute(2, 0, 1)[None]
-        output = enhance_tensor(model, low)
+        high = read_batch(pairs[i].high)
+        output = enhance_tensor(model, read_batch(pairs[i].low))
         own = float(output.mean())
         nearest = int(between[i].argmax())
         scaled = (output * (level[nearest] / own)).clamp(0, 1)
@@ -161,8 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     similarity = signature[val_idx] @ signature[train_idx].T
     nearest = train_idx[similarity.argmax(axis=1)]
     near_val = similarity.max(axis=1) >= NEAR_DUPLICATE
-    between = signature @ signature.T
-    np.fill_diagonal(between, -1.0)
+    between = similarity_to_others(signature)
     first, second = np.nonzero(np.triu(between >= NEAR_DUPLICATE))
     eval_pairs = find_pairs(args.data / "eval15")
     eval_signatures = np.stack([thumbnail_signature(p.low) for p in eval_pairs])
@@ -185,12 +181,14 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "eval15_inputs_with_near_duplicate": int((eval_similarity >= NEAR_DUPLICATE).sum()),
         "eval15_inputs_with_near_identical": int((eval_similarity >= NEAR_IDENTICAL).sum()),
-        "memorisation_by_similarity": memorisation_by_band(signature, high_level),
+        "memorisation_by_similarity": memorisation_by_band(between, high_level),
     }
     if args.weights:
-        result["val_psnr_by_global_gain"] = gain_sweep(args.weights, val, args.threads)
+        torch.set_num_threads(args.threads)
+        model = load_model(args.weights)
+        result["val_psnr_by_global_gain"] = gain_sweep(model, val)
         result["training_pairs_memorised_level"] = memorised_levels(
-            args.weights, pairs, signature, high_level, args.threads
+            model, pairs, between, high_level
         )
 
     args.out.mkdir(parents=True, exist_ok=True)

@@ -24,10 +24,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from data_location import lol_root
+from data_location import lol_root, read_batch
 
 from lowlight.data import find_pairs, split_by_scene
-from lowlight.imageio import read_rgb
 from lowlight.inference import enhance_tensor
 from lowlight.metrics import psnr, psnr_gt_mean, ssim, ssim_gt_mean
 from lowlight.weights import load_model
@@ -37,16 +36,12 @@ GAINS = (0.9, 0.95, 1.0, 1.05, 1.1)
 DRAWS = 1000
 
 
-def as_batch(path: Path) -> torch.Tensor:
-    return torch.from_numpy(read_rgb(path)).permute(2, 0, 1)[None]
-
-
 def score(weights: str, held_out: list, training: list) -> dict:
     model = load_model(weights)
     rows, levels = [], []
     for pair in held_out:
-        high = as_batch(pair.high)
-        output = enhance_tensor(model, as_batch(pair.low))
+        high = read_batch(pair.high)
+        output = enhance_tensor(model, read_batch(pair.low))
         levels.append(float(output.mean()))
         rows.append(
             [
@@ -58,8 +53,8 @@ def score(weights: str, held_out: list, training: list) -> dict:
         )
     per_pair = []
     for pair in training:
-        high = as_batch(pair.high)
-        output = enhance_tensor(model, as_batch(pair.low))
+        high = read_batch(pair.high)
+        output = enhance_tensor(model, read_batch(pair.low))
         per_pair.append([float(psnr((output * gain).clamp(0, 1), high)) for gain in GAINS])
     per_pair = np.array(per_pair)
     by_gain = per_pair.mean(axis=0)
