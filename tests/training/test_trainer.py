@@ -124,6 +124,7 @@ def test_tiny_run_writes_every_file(cli_run: Path) -> None:
     assert "learning rates: decoder" in log
     assert "mask 2.0e-05" in log
     assert "stage 2: mask predictor unfrozen" in log
+    assert log.count("val PSNR") == 3 and "no validation scores" not in log
     assert load_checkpoint(cli_run)["epoch"] == 3
 
 
@@ -410,3 +411,5 @@ def test_without_validation_the_last_epoch_is_kept(make_config, ema_decay) -> No
     final = trainer.kept_model.state_dict()
     assert all(torch.equal(kept[k], final[k]) for k in kept)
     assert read_metadata(Path(trainer.config.out) / "best.safetensors")["epoch"] == "2"
+    log = (Path(trainer.config.out) / "train.log").read_text()
+    assert log.count("no validation scores") == 2 and "nan" not in log

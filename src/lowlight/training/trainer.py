@@ -477,19 +477,12 @@ class Trainer:
         save_checkpoint(self._state(), self.run_dir)
         self._write_metrics()
         log.info(
-            "epoch %d/%d stage %d: loss %.4f, val PSNR %.2f dB (GT-mean %.2f), SSIM %.4f, "
-            "saturation %.3f, "
-            "low/critical colour %d/%d, skipped train/val %d/%d, %.1f img/s",
+            "epoch %d/%d stage %d: loss %.4f, %s, skipped train/val %d/%d, %.1f img/s",
             row["epoch"],
             self.config.epochs,
             stage,
             row.get("train_loss", math.nan),
-            row["val_psnr"],
-            row["val_psnr_gt_mean"],
-            row["val_ssim"],
-            row["val_saturation"],
-            row["val_low_color"],
-            row["val_critical_color"],
+            _validation_summary(row),
             row["train_skipped"],
             row["val_skipped"],
             row["images_per_second"],
@@ -504,6 +497,17 @@ class Trainer:
         writer.writeheader()
         writer.writerows(self.rows)
         atomic_write_text(self.run_dir / "metrics.csv", buffer.getvalue())
+
+
+def _validation_summary(row: dict) -> str:
+    """The validation part of an epoch's log line; says so when nothing was scored."""
+    if math.isnan(row["val_psnr"]):
+        return "no validation scores"
+    return (
+        f"val PSNR {row['val_psnr']:.2f} dB (GT-mean {row['val_psnr_gt_mean']:.2f}), "
+        f"SSIM {row['val_ssim']:.4f}, saturation {row['val_saturation']:.3f}, "
+        f"low/critical colour {row['val_low_color']}/{row['val_critical_color']}"
+    )
 
 
 def _float_output(output):
