@@ -138,7 +138,9 @@ def test_resume_with_more_epochs_extends_the_last_stage(cli_run: Path) -> None:
     state = load_checkpoint(cli_run)
     assert state["epoch"] == 4
     assert tuple(state["config"]["stage_epochs"]) == (1, 1, 2)
-    assert (cli_run / "train.log").read_text().count("learning rates:") == 2
+    log = (cli_run / "train.log").read_text()
+    assert log.count("learning rates:") == 2
+    assert log.count("resumed at epoch") == 1 and "resumed at epoch 3 (stage 3)" in log
 
 
 def test_resume_of_a_finished_run_trains_nothing(cli_run: Path, monkeypatch) -> None:

@@ -242,7 +242,6 @@ class Trainer:
         torch.set_rng_state(state["torch_rng"])
         random.setstate(state["python_rng"])
         self._set_mask_trainable(self.current_stage >= 2)
-        log.info("resumed %s at epoch %d (stage %d)", self.run_dir, self.epoch, self.current_stage)
 
     def _state(self) -> dict:
         return {
@@ -445,6 +444,8 @@ class Trainer:
                 self.run_dir / "config.yaml", f"perceptual loss: {self.objective.perceptual.kind}"
             )
             log.info(self.banner())
+            if self.epoch:
+                log.info("resumed at epoch %d (stage %d)", self.epoch, self.current_stage)
             while self.epoch < cfg.epochs:
                 self._run_epoch()
         finally:
