@@ -15,12 +15,10 @@ import sys
 from pathlib import Path
 
 import torch
-from data_location import lol_root
+from data_location import REPO, RESULTS, lol_root, pairs_missing
 
 from lowlight.evaluation import evaluate_folder
 from lowlight.weights import default_weights_path, load_model
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def markdown(result: dict, weights: str) -> str:
@@ -44,11 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", help="safetensors weights (default: the shipped model)")
     parser.add_argument("--data", type=Path, default=lol_root() / "eval15")
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
-    if not (args.data / "low").is_dir():
-        print(f"eval15 not found at {args.data}; pass --data", file=sys.stderr)
+    if pairs_missing(args.data, "eval15"):
         return 2
     torch.set_num_threads(args.threads)
     model = load_model(args.weights)

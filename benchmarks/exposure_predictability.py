@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from data_location import lol_root, read_batch
+from data_location import RESULTS, lol_root, pairs_missing, read_batch
 from PIL import Image
 
 from lowlight.data import find_pairs, split_by_scene
@@ -39,7 +39,6 @@ from lowlight.inference import enhance_tensor
 from lowlight.metrics import psnr
 from lowlight.weights import load_model
 
-REPO = Path(__file__).resolve().parents[1]
 # Thumbnails whose normalised correlation is at least this are the same view of one scene.
 NEAR_DUPLICATE = 0.98
 # ... and at least this, the same view at (almost) the same input exposure.
@@ -139,11 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=lol_root())
     parser.add_argument("--weights", help="also sweep a global gain on this model's outputs")
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
-    if not (args.data / "train" / "low").is_dir():
-        print(f"LOL-v1 not found at {args.data}; pass --data", file=sys.stderr)
+    if pairs_missing(args.data / "train", "LOL-v1"):
         return 2
 
     pairs = find_pairs(args.data / "train")

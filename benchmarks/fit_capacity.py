@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import torch
-from data_location import lol_root, read_batch
+from data_location import RESULTS, lol_root, pairs_missing, read_batch
 
 from lowlight.data import find_pairs
 from lowlight.metrics import psnr, psnr_gt_mean, ssim
@@ -30,7 +29,6 @@ from lowlight.training.loss_weights import TRAINING_DEFAULTS, stage_loss_weights
 from lowlight.training.objective import TrainingObjective
 from lowlight.weights import load_model
 
-REPO = Path(__file__).resolve().parents[1]
 OBJECTIVES = ("schedule", "pixels", "reconstruction")
 
 
@@ -84,12 +82,11 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=8)
     parser.add_argument("--steps", type=int, default=150)
     parser.add_argument("--lr", type=float, default=3e-4)
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    if not args.data.is_dir():
-        print(f"LOL-v1 training pairs not found at {args.data} (set --data)", file=sys.stderr)
-        return 1
+    if pairs_missing(args.data, "LOL-v1 training pairs"):
+        return 2
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
 

@@ -24,14 +24,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from data_location import lol_root, read_batch
+from data_location import RESULTS, lol_root, pairs_missing, read_batch
 
 from lowlight.data import find_pairs, split_by_scene
 from lowlight.inference import enhance_tensor
 from lowlight.metrics import psnr, psnr_gt_mean, ssim, ssim_gt_mean
 from lowlight.weights import load_model
 
-REPO = Path(__file__).resolve().parents[1]
 GAINS = (0.9, 0.95, 1.0, 1.05, 1.1)
 DRAWS = 1000
 
@@ -87,11 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights", nargs="+", required=True, help="safetensors files")
     parser.add_argument("--data", type=Path, default=lol_root() / "train")
     parser.add_argument("--every", type=int, default=4, help="score every N-th training pair")
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
-    if not (args.data / "low").is_dir():
-        print(f"LOL-v1 training pairs not found at {args.data}; pass --data", file=sys.stderr)
+    if pairs_missing(args.data, "LOL-v1 training pairs"):
         return 2
     torch.set_num_threads(args.threads)
     training, held_out = split_by_scene(find_pairs(args.data), 0.1, 0)

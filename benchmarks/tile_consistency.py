@@ -22,13 +22,13 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from data_location import REPO, RESULTS
 from PIL import Image
 
 from lowlight.imageio.tiling import tile_process
 from lowlight.inference import DEFAULT_TILE, enhance_tensor, tile_overlap
 from lowlight.weights import load_model
 
-REPO = Path(__file__).resolve().parents[1]
 SIZE = (2000, 3000)
 
 
@@ -51,7 +51,7 @@ def differences(result: torch.Tensor, whole: torch.Tensor) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", help="safetensors weights (default: the shipped model)")
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
