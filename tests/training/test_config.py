@@ -92,6 +92,7 @@ def test_wrong_types_are_refused(tmp_path: Path, values: dict, message: str) -> 
         ({"stage_epochs": (1, -1, 1)}, "stage_epochs"),
         ({"stage_epochs": (0, 0, 0)}, "no epochs"),
         ({"samples_per_epoch": 0}, "samples_per_epoch"),
+        ({"downscale": 0}, "downscale must be 1 or more"),
         ({"lr_mask": 0.0}, "lr_mask must be positive"),
         ({"grad_clip_norm": -0.5}, "grad_clip_norm must be positive"),
         ({"ema_decay": 1.0}, "ema_decay must be in \\[0, 1\\)"),

@@ -1,11 +1,13 @@
-"""Whole-image training (image_size 0) and starting from saved weights (init_weights)."""
+"""Whole-image training (image_size 0), training at reduced size (downscale), init_weights."""
 
 from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
+from lowlight.cli import main
 from lowlight.data import PairedCropDataset, find_pairs
 from lowlight.errors import LowlightError
 from lowlight.models import UnifiedLowLightEnhancer
@@ -33,6 +35,47 @@ def test_whole_image_run_trains_and_validates(make_config):
     rows = trainer.fit()
     assert len(rows) == 1 and rows[0]["train_skipped"] == 0
     assert "whole images" in trainer.banner()
+
+
+def test_downscaled_pairs_are_area_averages_of_the_full_size_ones(pair_data):
+    pairs = find_pairs(pair_data)
+    full = PairedCropDataset(pairs, image_size=0)
+    half = PairedCropDataset(pairs, image_size=0, downscale=2)
+    assert len(half.images) == len(full.images)
+    for (low, high), (low_full, high_full) in zip(half.images, full.images, strict=True):
+        height, width = low_full.shape[-2:]
+        assert low.shape == high.shape == (3, height // 2, width // 2)
+        for small, large in ((low, low_full), (high, high_full)):
+            expected = F.avg_pool2d(large[None].float(), 2)[0]
+            assert torch.allclose(small.float(), expected, atol=1e-3)
+    half.set_epoch(seed=0, epoch=0)
+    assert all(item[0].shape == half.images[0][0].shape for item in half)
+
+
+def test_downscale_below_one_is_refused(pair_data):
+    with pytest.raises(LowlightError, match="downscale must be 1 or more"):
+        PairedCropDataset(find_pairs(pair_data), image_size=0, downscale=0)
+
+
+def test_a_downscaled_run_validates_at_full_size(make_config):
+    trainer = Trainer(make_config(image_size=0, downscale=2, stage_epochs=(1, 0, 0)))
+    (train_low, _), (val_low,) = trainer.train_data.images[0], trainer.val_data.images[0][:1]
+    assert train_low.shape[-1] * 2 == val_low.shape[-1]
+    rows = trainer.fit()
+    assert len(rows) == 1 and rows[0]["val_psnr"] > 0
+    assert "whole images at 1/2 size" in trainer.banner()
+
+
+def test_cli_downscale_reaches_the_saved_config(pair_data, tmp_path):
+    run = tmp_path / "run"
+    code = main(
+        [
+            "train", "--data", str(pair_data), "--out", str(run), "--stage-epochs", "1,0,0",
+            "--image-size", "0", "--batch-size", "2", "--threads", "1", "--downscale", "2",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    assert "downscale: 2" in (run / "config.yaml").read_text()
 
 
 def test_init_weights_start_from_the_file(make_config, tmp_path):

@@ -78,6 +78,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="epochs of stages 1,2,3, e.g. 12,6,4 (on --resume: re-plans untrained epochs)",
     )
     parser.add_argument("--image-size", type=int, help="training crop size (default 512)")
+    parser.add_argument(
+        "--downscale",
+        type=int,
+        help="shrink training pairs by this factor first (default 1; validation is full size)",
+    )
     parser.add_argument("--batch-size", type=int, help="crops per step (default 8)")
     parser.add_argument("--seed", type=int, help="seed for initialisation, split and crops")
     parser.add_argument("--device", help="cpu, cuda or cuda:N (mixed precision on CUDA)")
@@ -106,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
         "val_data": args.val_data,
         "stage_epochs": args.stage_epochs,
         "image_size": args.image_size,
+        "downscale": args.downscale,
         "batch_size": args.batch_size,
         "seed": args.seed,
         "device": args.device,

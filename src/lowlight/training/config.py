@@ -34,6 +34,8 @@ class TrainConfig:
     Attributes mirror the ``lowlight train`` options; ``stage_epochs`` are the lengths of
     stages 1-3. ``samples_per_epoch`` (None: one crop per training pair) sets how many crops
     make an epoch; ``image_size`` 0 trains on whole images instead of square crops.
+    ``downscale`` shrinks the training pairs by that factor before cropping (validation
+    always scores full-size images).
     ``init_weights`` starts from a safetensors model (e.g. the shipped default, to fine-tune
     it on your own data) instead of a random initialisation. ``ema_decay`` (e.g. 0.999)
     validates and keeps an exponential moving average of the weights (``WeightAverage``)
@@ -49,6 +51,7 @@ class TrainConfig:
     image_size: int = TRAINING_DEFAULTS["image_size"]
     batch_size: int = TRAINING_DEFAULTS["batch_size"]
     samples_per_epoch: int | None = None
+    downscale: int = 1
     seed: int = 0
     device: str = "cpu"
     threads: int | None = None
@@ -85,6 +88,8 @@ class TrainConfig:
             )
         if self.epochs == 0:
             raise LowlightError("the run has no epochs (stage_epochs sums to 0)")
+        if self.downscale < 1:
+            raise LowlightError(f"downscale must be 1 or more, got {self.downscale}")
         if self.samples_per_epoch is not None and self.samples_per_epoch <= 0:
             raise LowlightError(f"samples_per_epoch must be positive, got {self.samples_per_epoch}")
         for name in ("lr_decoder", "lr_curve", "lr_mask", "lr_other", "grad_clip_norm"):

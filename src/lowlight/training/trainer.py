@@ -213,7 +213,7 @@ class Trainer:
             val_pairs = val_pairs[: cfg.max_val_images]
         log.info("data: %d training pairs, %d validation pairs", len(train_pairs), len(val_pairs))
         return (
-            PairedCropDataset(train_pairs, cfg.image_size, cfg.samples_per_epoch),
+            PairedCropDataset(train_pairs, cfg.image_size, cfg.samples_per_epoch, cfg.downscale),
             PairedImageDataset(val_pairs),
         )
 
@@ -292,7 +292,8 @@ class Trainer:
             f"lowlight train: {params / 1e6:.2f} M parameters, "
             f"stages {list(cfg.stage_epochs)} epochs, "
             f"{self.iterations_per_epoch} iterations/epoch, batch {cfg.batch_size}, "
-            f"crops {cfg.image_size or 'whole images'}, device {self.device}, "
+            f"crops {cfg.image_size or 'whole images'}"
+            f"{f' at 1/{cfg.downscale} size' if cfg.downscale > 1 else ''}, device {self.device}, "
             f"processes {self.dist.world_size}\n"
             f"  learning rates: decoder {cfg.lr_decoder:.1e}, curve {cfg.lr_curve:.1e} "
             f"(warm-up + cosine), mask {cfg.lr_mask:.1e} (from stage 2), other {cfg.lr_other:.1e}; "
