@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -87,3 +89,17 @@ def test_init_weights_start_from_the_file(make_config, tmp_path):
     assert trainer.config.model["widths"] == [8, 16, 32]
     for name, tensor in source.state_dict().items():
         assert torch.equal(trainer.model.state_dict()[name], tensor), name
+
+
+def test_a_resumed_run_says_its_weights_come_from_the_checkpoint(make_config, tmp_path, caplog):
+    path = tmp_path / "start.safetensors"
+    save_weights(UnifiedLowLightEnhancer(widths=(8, 16, 32), heads=(1, 1, 2)), path)
+    config = make_config(init_weights=str(path), stage_epochs=(1, 1, 0))
+    first = Trainer(config)
+    first._run_epoch()
+    trained = {k: v.clone() for k, v in first.model.state_dict().items()}
+    with caplog.at_level(logging.INFO, logger="lowlight.train"):
+        resumed = Trainer(config, resume=True)
+    assert "weights from the checkpoint" in caplog.text
+    assert "initialised from" not in caplog.text
+    assert all(torch.equal(resumed.model.state_dict()[k], v) for k, v in trained.items())

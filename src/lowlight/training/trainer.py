@@ -87,7 +87,7 @@ class Trainer:
         pairs, val_pairs = self._find_pairs()
         torch.manual_seed(config.seed)
         random.seed(config.seed)
-        self.model = self._initial_model().to(self.device)
+        self.model = self._initial_model(resume).to(self.device)
         self.forward_model: torch.nn.Module = self.model
         self.objective = TrainingObjective(config.perceptual_weights).to(self.device)
         if self.dist.is_main:
@@ -150,8 +150,12 @@ class Trainer:
                 f"cannot write to run folder {self.run_dir}: {exc.strerror}"
             ) from exc
 
-    def _initial_model(self) -> UnifiedLowLightEnhancer:
-        """A fresh enhancer, or the one in ``init_weights`` (its architecture wins)."""
+    def _initial_model(self, resume: bool) -> UnifiedLowLightEnhancer:
+        """A fresh enhancer, or the one in ``init_weights`` (its architecture wins).
+
+        On resume only the architecture is taken from ``init_weights``: the checkpoint then
+        replaces the weights.
+        """
         if self.config.init_weights is None:
             try:
                 return UnifiedLowLightEnhancer(**self.config.model)
@@ -161,7 +165,10 @@ class Trainer:
                 ) from exc
         model = load_model(self.config.init_weights).train()
         self.config.model = dict(model.config)
-        log.info("initialised from %s", self.config.init_weights)
+        if resume:
+            log.info("architecture from %s, weights from the checkpoint", self.config.init_weights)
+        else:
+            log.info("initialised from %s", self.config.init_weights)
         return model
 
     def _param_groups(self) -> list[dict]:
