@@ -6,7 +6,6 @@ import logging
 
 import pytest
 import torch
-import torch.nn.functional as F
 from PIL import Image
 
 from lowlight.cli import main
@@ -39,19 +38,41 @@ def test_whole_image_run_trains_and_validates(make_config):
     assert "whole images" in trainer.banner()
 
 
-def test_downscaled_pairs_are_area_averages_of_the_full_size_ones(pair_data):
+def test_downscaled_items_keep_every_second_pixel_from_each_offset(pair_data):
     pairs = find_pairs(pair_data)
     full = PairedCropDataset(pairs, image_size=0)
-    half = PairedCropDataset(pairs, image_size=0, downscale=2)
-    assert len(half.images) == len(full.images)
-    for (low, high), (low_full, high_full) in zip(half.images, full.images, strict=True):
-        height, width = low_full.shape[-2:]
+    half = PairedCropDataset(pairs, image_size=0, samples_per_epoch=64, downscale=2)
+    height, width = full.images[0][0].shape[-2:]
+    assert half.sizes == {(height // 2, width // 2)}
+    offsets = set()
+    for low, high in (half[i] for i in range(len(half))):
         assert low.shape == high.shape == (3, height // 2, width // 2)
-        for small, large in ((low, low_full), (high, high_full)):
-            expected = F.avg_pool2d(large[None].float(), 2)[0]
-            assert torch.allclose(small.float(), expected, atol=1e-3)
-    half.set_epoch(seed=0, epoch=0)
-    assert all(item[0].shape == half.images[0][0].shape for item in half)
+        # each item is one of the 4 decimations of some pair (possibly flipped), low and
+        # high taken at the same pixels
+        matches = {
+            (top, left)
+            for full_low, full_high in full.images
+            for top in range(2)
+            for left in range(2)
+            for flipped_low, flipped_high in _flips(
+                full_low[..., top::2, left::2].float(), full_high[..., top::2, left::2].float()
+            )
+            if torch.equal(flipped_low, low) and torch.equal(flipped_high, high)
+        }
+        assert matches
+        offsets |= matches
+    assert len(offsets) == 4
+
+
+def _flips(low, high):
+    for flip_h in (False, True):
+        for flip_v in (False, True):
+            a, b = low, high
+            if flip_h:
+                a, b = a.flip(-1), b.flip(-1)
+            if flip_v:
+                a, b = a.flip(-2), b.flip(-2)
+            yield a, b
 
 
 def test_downscale_below_one_is_refused(pair_data):
@@ -61,8 +82,8 @@ def test_downscale_below_one_is_refused(pair_data):
 
 def test_a_downscaled_run_validates_at_full_size(make_config):
     trainer = Trainer(make_config(image_size=0, downscale=2, stage_epochs=(1, 0, 0)))
-    (train_low, _), (val_low,) = trainer.train_data.images[0], trainer.val_data.images[0][:1]
-    assert train_low.shape[-1] * 2 == val_low.shape[-1]
+    height, width = trainer.val_data.images[0][0].shape[-2:]
+    assert trainer.train_data.sizes == {(height // 2, width // 2)}
     rows = trainer.fit()
     assert len(rows) == 1 and rows[0]["val_psnr"] > 0
     assert "whole images at 1/2 size" in trainer.banner()

@@ -81,7 +81,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--downscale",
         type=int,
-        help="shrink training pairs by this factor first (default 1; validation is full size)",
+        help="train on every N-th pixel of each pair (default 1; validation is full size)",
     )
     parser.add_argument("--batch-size", type=int, help="crops per step (default 8)")
     parser.add_argument("--seed", type=int, help="seed for initialisation, split and crops")

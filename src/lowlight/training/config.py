@@ -34,8 +34,8 @@ class TrainConfig:
     Attributes mirror the ``lowlight train`` options; ``stage_epochs`` are the lengths of
     stages 1-3. ``samples_per_epoch`` (None: one crop per training pair) sets how many crops
     make an epoch; ``image_size`` 0 trains on whole images instead of square crops.
-    ``downscale`` shrinks the training pairs by that factor before cropping (validation
-    always scores full-size images).
+    ``downscale`` trains on every ``downscale``-th pixel of each pair, a picture that many
+    times smaller (validation always scores full-size images).
     ``init_weights`` starts from a safetensors model (e.g. the shipped default, to fine-tune
     it on your own data) instead of a random initialisation. ``ema_decay`` (e.g. 0.999)
     validates and keeps an exponential moving average of the weights (``WeightAverage``)
