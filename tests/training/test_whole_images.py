@@ -75,9 +75,14 @@ def _flips(low, high):
             yield a, b
 
 
-def test_downscale_below_one_is_refused(pair_data):
+def test_downscale_below_one_or_beyond_the_pictures_is_refused(pair_data):
+    pairs = find_pairs(pair_data)
     with pytest.raises(LowlightError, match="downscale must be 1 or more"):
-        PairedCropDataset(find_pairs(pair_data), image_size=0, downscale=0)
+        PairedCropDataset(pairs, image_size=0, downscale=0)
+    with Image.open(pairs[0].low) as picture:
+        too_big = min(picture.size) + 1
+    with pytest.raises(LowlightError, match=f"pair 1 .* is too small for downscale {too_big}"):
+        PairedCropDataset(pairs, image_size=0, downscale=too_big)
 
 
 def test_a_downscaled_run_validates_at_full_size(make_config):

@@ -147,7 +147,13 @@ class PairedCropDataset(Dataset):
         if not pairs:
             raise LowlightError("no training pairs")
         self.image_size = image_size
-        _, self.images, self.skipped = _load_usable(pairs)
+        names, self.images, self.skipped = _load_usable(pairs)
+        for name, (low, _) in zip(names, self.images, strict=True):
+            if min(low.shape[-2:]) < downscale:
+                raise LowlightError(
+                    f"pair {name} ({low.shape[-1]}x{low.shape[-2]}) is too small for "
+                    f"downscale {downscale}"
+                )
         self.downscale = downscale
         self.samples_per_epoch = samples_per_epoch or len(self.images)
         self.sizes = {tuple(_decimate(low, downscale, 0).shape[-2:]) for low, _ in self.images}
