@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from lowlight.cli import main
 from lowlight.training.config import TrainConfig, load_config
 
 HEIGHT, WIDTH = 40, 48
@@ -73,3 +74,19 @@ def make_config(pair_data: Path, tmp_path: Path):
         return tiny_config(pair_data, **overrides)
 
     return make
+
+
+@pytest.fixture
+def train_one_epoch(pair_data: Path):
+    """``train_one_epoch(run, *options)``: the exit status of ``lowlight train`` on ``pair_data``
+    for one stage-1 epoch of batch 2 on one thread, plus ``options``."""
+
+    def train(run: Path, *options: str) -> int:
+        return main(
+            [
+                "train", "--data", str(pair_data), "--out", str(run), "--stage-epochs", "1,0,0",
+                "--batch-size", "2", "--threads", "1", *options,
+            ]
+        )  # fmt: skip
+
+    return train

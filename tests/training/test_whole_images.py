@@ -8,7 +8,6 @@ import pytest
 import torch
 from PIL import Image
 
-from lowlight.cli import main
 from lowlight.data import PairedCropDataset, find_pairs
 from lowlight.errors import LowlightError
 from lowlight.models import UnifiedLowLightEnhancer
@@ -94,15 +93,9 @@ def test_a_downscaled_run_validates_at_full_size(make_config):
     assert "whole images at 1/2 size" in trainer.banner()
 
 
-def test_cli_downscale_reaches_the_saved_config(pair_data, tmp_path):
+def test_cli_downscale_reaches_the_saved_config(train_one_epoch, tmp_path):
     run = tmp_path / "run"
-    code = main(
-        [
-            "train", "--data", str(pair_data), "--out", str(run), "--stage-epochs", "1,0,0",
-            "--image-size", "0", "--batch-size", "2", "--threads", "1", "--downscale", "2",
-        ]
-    )  # fmt: skip
-    assert code == 0
+    assert train_one_epoch(run, "--image-size", "0", "--downscale", "2") == 0
     assert "downscale: 2" in (run / "config.yaml").read_text()
 
 
