@@ -141,6 +141,7 @@ def test_choose_tile() -> None:
 def test_large_images_are_tiled_automatically(model, monkeypatch) -> None:
     monkeypatch.setattr(inference, "AUTO_TILE_PIXELS", 40 * 40)
     monkeypatch.setattr(inference, "DEFAULT_TILE", 32)
+    monkeypatch.setattr(inference, "TONE_PASS_MIN_SIDE", 16)
     sizes = []
     handle = model.register_forward_pre_hook(lambda _, args: sizes.append(args[0].shape[-2:]))
     try:
@@ -153,7 +154,8 @@ def test_large_images_are_tiled_automatically(model, monkeypatch) -> None:
         handle.remove()
 
 
-def test_enhance_tensor_tiles_as_asked_and_keeps_dtype(model) -> None:
+def test_enhance_tensor_tiles_as_asked_and_keeps_dtype(model, monkeypatch) -> None:
+    monkeypatch.setattr(inference, "TONE_PASS_MIN_SIDE", 16)
     batch = torch.rand(2, 3, 40, 52, dtype=torch.float64) * 0.2
     result = inference.enhance_tensor(model, batch, tile=32)
     assert result.dtype == torch.float64 and result.shape == batch.shape
@@ -165,18 +167,37 @@ def test_enhance_tensor_tiles_as_asked_and_keeps_dtype(model) -> None:
     assert torch.equal(result, expected)
 
 
+def test_the_tone_pass_is_never_smaller_than_its_floor(model, monkeypatch) -> None:
+    monkeypatch.setattr(inference, "TONE_PASS_MIN_SIDE", 48)
+    sizes = []
+    handle = model.register_forward_pre_hook(lambda _, args: sizes.append(args[0].shape[-2:]))
+    try:
+        inference.enhance_tensor(model, torch.rand(1, 3, 60, 80) * 0.2, tile=32)
+        assert sizes[-1] == torch.Size([36, 48])
+        sizes.clear()
+        inference.enhance_tensor(model, torch.rand(1, 3, 40, 44) * 0.2, tile=32)
+        assert sizes[-1] == torch.Size([40, 44])  # never enlarged: the whole picture
+    finally:
+        handle.remove()
+
+
 @pytest.mark.parametrize("sample", sorted(SAMPLES.glob("*.png")), ids=lambda p: p.stem)
 def test_tiles_take_the_tone_of_the_whole_picture(sample: Path) -> None:
     # With the shipped model, tiles of a quarter of the picture each find their own
     # brightness; matching them to a reduced whole-picture pass brings the result closer to
-    # what one pass over the whole picture gives.
+    # what one pass over the whole picture gives. The sample is enlarged to 1.5 times the
+    # tone pass's floor, so that the pass is a real reduction.
     shipped = lowlight.load_model()
     picture = torch.from_numpy(np.array(Image.open(sample).convert("RGB"))).permute(2, 0, 1)
     picture = picture[None].float() / 255
+    scale = 1.5 * inference.TONE_PASS_MIN_SIDE / max(picture.shape[-2:])
+    picture = F.interpolate(picture, scale_factor=scale, mode="bilinear").clamp(0, 1)
+    tile = inference.TONE_PASS_MIN_SIDE // 2
     with torch.inference_mode():
         whole = shipped(picture).image
-        plain = tile_process(lambda t: shipped(t).image, picture, 128, inference.tile_overlap(128))
-    matched = inference.enhance_tensor(shipped, picture, tile=128)
+        overlap = inference.tile_overlap(tile)
+        plain = tile_process(lambda t: shipped(t).image, picture, tile, overlap)
+    matched = inference.enhance_tensor(shipped, picture, tile=tile)
     assert (matched - whole).abs().mean() < 0.8 * (plain - whole).abs().mean()
 
 

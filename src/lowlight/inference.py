@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_TILE",
     "DEFAULT_OVERLAP",
     "MIN_TILE",
+    "TONE_PASS_MIN_SIDE",
 ]
 
 # Images with more pixels than this are tiled automatically (about 4 megapixels, so 1080p
@@ -34,6 +35,10 @@ AUTO_TILE_PIXELS = 2**22
 # from one pass over the whole picture reduced to a tile's size (``match_low_frequencies``).
 # 1536 keeps a 6000x4000 photo under 3 GB.
 DEFAULT_TILE = 1536
+# The reduced pass is never smaller than this (longer side, pixels): the shipped model learnt
+# its exposure on 600x400 pictures, and on a much smaller one it settles on another tone, which
+# the whole tiled result would then take. A 600x400 pass needs about 0.1 GB.
+TONE_PASS_MIN_SIDE = 600
 # The cross-fade between neighbouring tiles.
 DEFAULT_OVERLAP = 64
 MIN_TILE = 32
@@ -81,8 +86,9 @@ def enhance_tensor(
 
     Tiles are moved to the model's device one at a time and the results back, so a large
     image can stay on the CPU while a GPU enhances it. A tiled result is then given the tone
-    of the model's pass over the whole image reduced to one tile (``match_low_frequencies``),
-    so tiles do not differ in brightness or colour. Runs under ``torch.inference_mode``.
+    of the model's pass over the whole image reduced to one tile, or to
+    ``TONE_PASS_MIN_SIDE`` if that is larger (``match_low_frequencies``), so tiles do not
+    differ in brightness or colour. Runs under ``torch.inference_mode``.
 
     Args:
         model: the enhancer (see ``lowlight.load_model``).
@@ -122,7 +128,8 @@ def enhance_tensor(
                 return result
 
             tiled = tile_process(run_counted, tensor, tile=chosen, overlap=overlap)
-            reduced = F.interpolate(tensor, size=reduced_size(height, width, chosen), mode="area")
+            side = max(chosen, TONE_PASS_MIN_SIDE)
+            reduced = F.interpolate(tensor, size=reduced_size(height, width, side), mode="area")
             return match_low_frequencies(tiled, run_counted(reduced))
 
 
