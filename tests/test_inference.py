@@ -183,7 +183,7 @@ def test_the_tone_pass_is_never_smaller_than_its_floor(model, monkeypatch) -> No
 
 @pytest.mark.parametrize("sample", sorted(SAMPLES.glob("*.png")), ids=lambda p: p.stem)
 def test_tiles_take_the_tone_of_the_whole_picture(sample: Path) -> None:
-    # With the shipped model, tiles of a quarter of the picture each find their own
+    # With the shipped model, tiles a third of the picture's width each find their own
     # brightness; matching them to a reduced whole-picture pass brings the result closer to
     # what one pass over the whole picture gives. The sample is enlarged to 1.5 times the
     # tone pass's floor, so that the pass is a real reduction.
