@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
+import pytest
 import torch
+from safetensors.torch import save_file
 
+from lowlight.errors import LowlightError
 from lowlight.models import UnifiedLowLightEnhancer
-from lowlight.weights import load_model, read_metadata, save_weights
+from lowlight.weights import CONFIG_KEY, load_model, read_metadata, save_weights
 
 
 def test_save_then_load_gives_the_same_model(weights_file: Path, tmp_path: Path) -> None:
@@ -37,3 +41,33 @@ def test_a_replaced_file_keeps_its_permissions(weights_file: Path, tmp_path: Pat
     path.chmod(0o664)
     save_weights(load_model(weights_file), path)
     assert path.stat().st_mode & 0o777 == 0o664
+
+
+def _file_without_design_keys(path: Path) -> Path:
+    """A weights file as written before the bounded-detail design existed."""
+    model = UnifiedLowLightEnhancer()
+    config = {k: v for k, v in model.config.items() if k not in ("detail_scale", "highlight_knee")}
+    tensors = {k: v.contiguous() for k, v in model.state_dict().items()}
+    save_file(tensors, str(path), metadata={CONFIG_KEY: json.dumps(config)})
+    return path
+
+
+def test_files_from_before_the_design_options_load_as_they_were_trained(tmp_path: Path) -> None:
+    model = load_model(_file_without_design_keys(tmp_path / "old.safetensors"))
+    assert model.detail_scale is None and model.highlight_knee is None
+
+
+def test_new_files_keep_their_design(tmp_path: Path) -> None:
+    save_weights(UnifiedLowLightEnhancer(highlight_knee=0.8), tmp_path / "new.safetensors")
+    model = load_model(tmp_path / "new.safetensors")
+    assert model.detail_scale == 8 and model.highlight_knee == 0.8
+
+
+def test_the_architecture_can_be_overridden_where_the_weights_fit(tmp_path: Path) -> None:
+    path = _file_without_design_keys(tmp_path / "old.safetensors")
+    model = load_model(path, architecture={"detail_scale": 8, "highlight_knee": 0.9})
+    assert model.detail_scale == 8 and model.highlight_knee == 0.9
+    for name, tensor in load_model(path).state_dict().items():
+        assert torch.equal(tensor, model.state_dict()[name]), name
+    with pytest.raises(LowlightError, match="cannot load weights"):
+        load_model(path, architecture={"widths": [8, 16, 32]})

@@ -20,6 +20,9 @@ __all__ = ["save_weights", "load_model", "default_weights_path", "read_metadata"
 
 CONFIG_KEY = "lowlight_model_config"
 DEFAULT_WEIGHTS = "default.safetensors"
+# What files written before these architecture options existed were built with: an unbounded
+# decoder residual and a hard clip at 1.
+LEGACY_ARCHITECTURE = {"detail_scale": None, "highlight_knee": None}
 
 
 def default_weights_path() -> Path:
@@ -63,12 +66,16 @@ def read_metadata(path: str | os.PathLike) -> dict[str, str]:
 
 
 def load_model(
-    weights: str | os.PathLike | None = None, device: str | torch.device = "cpu"
+    weights: str | os.PathLike | None = None,
+    device: str | torch.device = "cpu",
+    architecture: dict | None = None,
 ) -> UnifiedLowLightEnhancer:
     """Build the enhancer from a safetensors file (the shipped default when ``weights`` is None).
 
-    The architecture is read from the file's metadata. Returns the model in eval mode on
-    ``device``. Raises ``LowlightError`` for a missing, corrupt or incompatible file.
+    The architecture is read from the file's metadata; ``architecture`` overrides keys of it
+    whose change keeps every weight's shape (``detail_scale``, ``highlight_knee``), to continue
+    training a file under another design. Returns the model in eval mode on ``device``.
+    Raises ``LowlightError`` for a missing, corrupt or incompatible file.
     """
     path = Path(weights) if weights is not None else default_weights_path()
     if not path.is_file():
@@ -83,6 +90,12 @@ def load_model(
         config = json.loads(metadata[CONFIG_KEY])
     except (KeyError, json.JSONDecodeError) as exc:
         raise LowlightError(f"{path} is not a lowlight weights file (no model config)") from exc
+    if not isinstance(config, dict):
+        raise LowlightError(
+            f"{path} describes a model this lowlight cannot build: its model config is a "
+            f"{type(config).__name__}, not a mapping"
+        )
+    config = {**LEGACY_ARCHITECTURE, **config, **(architecture or {})}
     try:
         model = UnifiedLowLightEnhancer(**config)
     except (TypeError, ValueError) as exc:

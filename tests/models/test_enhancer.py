@@ -8,6 +8,7 @@ import inspect
 import pytest
 import torch
 import torch.nn.functional as F
+from kornia.color import rgb_to_linear_rgb
 
 from lowlight.models import (
     EnhancedGlobalColorCorrection,
@@ -19,6 +20,9 @@ from lowlight.models import (
     UnifiedLowLightEnhancer,
     saturation_boost,
 )
+from lowlight.models.colour import luminance
+from lowlight.models.detail import bounded_detail
+from lowlight.models.finishing import soft_shoulder
 
 FIELDS = [field.name for field in dataclasses.fields(EnhancerOutput)]
 # Channels of each output field.
@@ -171,14 +175,115 @@ def test_deterministic(model: UnifiedLowLightEnhancer) -> None:
 
 
 def test_final_image_is_the_documented_pipeline(model: UnifiedLowLightEnhancer) -> None:
-    # image = boost(correction(affine(decoder + mask * (curve - decoder)))) on the crop.
+    # image = shoulder(boost(correction(affine(decoder + mask * (curve - decoder))))).
     torch.manual_seed(9)
-    rgb = torch.rand(2, 3, 32, 32) * 0.3
+    rgb = torch.rand(2, 3, 32, 32)
     with torch.no_grad():
         out = model(rgb)
         blended = out.decoder_image + out.mask * (out.curve_image - out.decoder_image)
-        expected = saturation_boost(model.colour_correction(model.colour_affine(blended)))
+        coloured = model.colour_correction(model.colour_affine(blended))
+        expected = soft_shoulder(saturation_boost(coloured, ceiling=None), 0.9)
     assert (out.image - expected).abs().max() < 1e-5
+
+
+def test_the_legacy_design_adds_an_unbounded_residual_and_clips() -> None:
+    torch.manual_seed(9)
+    legacy = UnifiedLowLightEnhancer(detail_scale=None, highlight_knee=None).eval()
+    with torch.no_grad():
+        legacy.decoder.head[0].bias.fill_(2.0)  # a residual far past the range
+        rgb = torch.rand(1, 3, 32, 32)
+        out = legacy(rgb)
+        residual = legacy.decoder(torch.cat([out.curve_image, rgb, out.snr], dim=1), out.snr)
+        blended = out.decoder_image + out.mask * (out.curve_image - out.decoder_image)
+        expected = saturation_boost(legacy.colour_correction(legacy.colour_affine(blended)))
+    assert torch.allclose(out.decoder_image, out.curve_image + residual, atol=1e-6)
+    assert out.decoder_image.max() > 1.5
+    assert torch.allclose(out.image, expected, atol=1e-6)
+    assert (out.image == 1.0).float().mean() > 0.5  # hard clipping
+
+
+def test_the_decoder_cannot_push_the_picture_out_of_range(model: UnifiedLowLightEnhancer) -> None:
+    torch.manual_seed(10)
+    wild = UnifiedLowLightEnhancer().eval()
+    with torch.no_grad():
+        for parameter in wild.decoder.parameters():
+            parameter.mul_(50.0)
+        out = wild(torch.rand(2, 3, 40, 48))
+    assert out.decoder_image.min() >= 0.0 and out.decoder_image.max() <= 1.0
+
+
+def test_the_decoder_does_not_set_the_exposure() -> None:
+    # Whatever the decoder predicts, the brightness at large scales is the curve image's.
+    torch.manual_seed(11)
+    model = UnifiedLowLightEnhancer().eval()
+    smooth = torch.linspace(0.05, 0.4, 64).view(1, 1, 1, 64).expand(1, 3, 64, 64).contiguous()
+    with torch.no_grad():
+        model.decoder.head[0].weight.zero_()
+        model.decoder.head[0].bias.fill_(0.8)  # "make everything much brighter"
+        out = model(smooth)
+    # Colour may change (here the curves' cast is removed), brightness may not.
+    brightness_change = luminance(out.decoder_image).mean() - luminance(out.curve_image).mean()
+    assert brightness_change.abs() < 0.01
+
+
+def test_highlights_roll_off_instead_of_clipping() -> None:
+    model = UnifiedLowLightEnhancer().eval()
+    ramp = torch.linspace(0.7, 1.0, 64).view(1, 1, 1, 64).expand(1, 3, 16, 64).contiguous()
+    with torch.no_grad():
+        model.curve_estimator.head[1].weight.zero_()
+        model.curve_estimator.head[1].bias.zero_()  # identity curves
+        model.decoder.head[0].weight.zero_()
+        model.decoder.head[0].bias.zero_()  # no detail on a smooth ramp
+        model.colour_affine.weight.copy_(1.15 * torch.eye(3).view(3, 3, 1, 1))
+        row = model(ramp).image[0, 0, 8]
+    # The colour matrix pushes the bright end to 1.15: it rolls off, keeping its gradations.
+    assert row.max() < 1.0
+    assert (row[1:] > row[:-1]).all()
+    assert (row * 255).round().unique().numel() > 20
+
+
+def test_strength_zero_returns_the_input_and_one_the_enhancement(
+    model: UnifiedLowLightEnhancer,
+) -> None:
+    torch.manual_seed(12)
+    rgb = torch.rand(2, 3, 21, 35) * 0.3
+    with torch.no_grad():
+        assert torch.equal(model(rgb, strength=0.0).image, rgb)
+        assert torch.equal(model(rgb, strength=1.0).image, model(rgb).image)
+        half = model(rgb, strength=0.5).image
+    assert torch.allclose(half, (rgb + model(rgb).image) / 2, atol=1e-6)
+
+
+def test_one_stop_doubles_the_linear_light_of_a_dark_result(
+    model: UnifiedLowLightEnhancer,
+) -> None:
+    torch.manual_seed(13)
+    rgb = torch.rand(1, 3, 32, 32) * 0.3
+    with torch.no_grad():
+        plain = rgb_to_linear_rgb(model(rgb).image).mean()
+        brighter = rgb_to_linear_rgb(model(rgb, exposure=1.0).image).mean()
+        darker = rgb_to_linear_rgb(model(rgb, exposure=-1.0).image).mean()
+    assert brighter / plain == pytest.approx(2.0, rel=0.02)
+    assert darker / plain == pytest.approx(0.5, rel=0.02)
+
+
+def test_controls_can_differ_per_image(model: UnifiedLowLightEnhancer) -> None:
+    torch.manual_seed(14)
+    rgb = torch.rand(2, 3, 16, 16) * 0.3
+    with torch.no_grad():
+        both = model(rgb, exposure=torch.tensor([0.0, 1.0]), strength=torch.tensor([1.0, 0.0]))
+        first = model(rgb[:1]).image
+    assert torch.allclose(both.image[:1], first, atol=1e-5)
+    assert torch.equal(both.image[1:], rgb[1:])
+
+
+@pytest.mark.parametrize(
+    ("keys", "match"),
+    [({"detail_scale": 0}, "detail_scale"), ({"highlight_knee": 1.0}, "highlight_knee")],
+)
+def test_bad_design_options_are_refused(keys: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        UnifiedLowLightEnhancer(**keys)
 
 
 def test_components_and_clamp_parameters(model: UnifiedLowLightEnhancer) -> None:
@@ -222,6 +327,8 @@ FORBIDDEN = (".item(", "self.training", "if boost", "if saturation", "if final_s
         ImprovedCurveEstimator.forward,
         MaskPredictor.forward,
         saturation_boost,
+        soft_shoulder,
+        bounded_detail,
     ],
 )
 def test_forward_has_no_branch_on_tensor_values(function) -> None:

@@ -35,7 +35,7 @@ def image_saturation(rgb: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
     return ((high - low) / (high + eps)).mean(dim=(1, 2))
 
 
-def saturation_boost(rgb: torch.Tensor) -> torch.Tensor:
+def saturation_boost(rgb: torch.Tensor, ceiling: float | None = 1.0) -> torch.Tensor:
     """Smooth saturation boost for washed-out images, computed per image.
 
     ``boost = clamp(2 * relu(0.15 - s) / 0.15, 0, 1)`` for mean saturation ``s``; colour
@@ -43,10 +43,12 @@ def saturation_boost(rgb: torch.Tensor) -> torch.Tensor:
     unchanged; the gain rises smoothly to 2 as ``s`` falls to 0.075. No branch on tensor values.
 
     Args:
-        rgb: (B, 3, H, W) in [0, 1].
+        rgb: (B, 3, H, W) in [0, 1] (above 1 where ``ceiling`` is None).
+        ceiling: the result is clamped to ``[0, ceiling]``; None clamps only at 0 and leaves
+            highlights to a later soft shoulder.
 
     Returns:
-        (B, 3, H, W) in [0, 1].
+        (B, 3, H, W) in [0, ceiling].
     """
     saturation = image_saturation(rgb)
     boost = torch.clamp(
@@ -54,7 +56,7 @@ def saturation_boost(rgb: torch.Tensor) -> torch.Tensor:
     )
     luma = luminance(rgb)
     scale = 1.0 + BOOST_MAX_GAIN * boost.view(-1, 1, 1, 1)
-    return torch.clamp(luma + (rgb - luma) * scale, 0.0, 1.0)
+    return torch.clamp(luma + (rgb - luma) * scale, 0.0, ceiling)
 
 
 def _clamp_before_forward(module: nn.Module, args: tuple) -> None:
@@ -108,7 +110,8 @@ class EnhancedGlobalColorCorrection(nn.Module):
     weight in [0.98, 1.02], bias in [-0.01, 0.01], vibrance in [0.98, 1.05] (initialised at 1.2,
     so it starts at the top of its band), channel gamma in [0.95, 1.05].
 
-    Input and output (B, 3, H, W); the output is clamped to [0, 1].
+    Input and output (B, 3, H, W); the output is clamped to ``[0, ceiling]`` (None: only at
+    0, leaving highlights to a later soft shoulder).
     """
 
     WEIGHT_RANGE = (0.98, 1.02)
@@ -117,8 +120,9 @@ class EnhancedGlobalColorCorrection(nn.Module):
     VIBRANCE_INIT = 1.2
     GAMMA_RANGE = (0.95, 1.05)
 
-    def __init__(self) -> None:
+    def __init__(self, ceiling: float | None = 1.0) -> None:
         super().__init__()
+        self.ceiling = ceiling
         self.weight = nn.Parameter(torch.ones(1, 3, 1, 1))
         self.bias = nn.Parameter(torch.zeros(1, 3, 1, 1))
         self.vibrance_factor = nn.Parameter(torch.tensor(self.VIBRANCE_INIT))
@@ -134,6 +138,7 @@ class EnhancedGlobalColorCorrection(nn.Module):
         self.channel_gamma.clamp_(*self.GAMMA_RANGE)
 
     def forward(self, rgb: torch.Tensor) -> torch.Tensor:
-        corrected = (rgb * self.weight + self.bias).clamp(1e-4, 1.0).pow(self.channel_gamma)
+        corrected = (rgb * self.weight + self.bias).clamp(1e-4, self.ceiling)
+        corrected = corrected.pow(self.channel_gamma)
         luma = luminance(corrected)
-        return torch.clamp(luma + (corrected - luma) * self.vibrance_factor, 0.0, 1.0)
+        return torch.clamp(luma + (corrected - luma) * self.vibrance_factor, 0.0, self.ceiling)

@@ -17,6 +17,8 @@ from lowlight.models.colour import (
 )
 from lowlight.models.curve_estimator import ImprovedCurveEstimator
 from lowlight.models.decoder import TransformerDecoder
+from lowlight.models.detail import bounded_detail
+from lowlight.models.finishing import blend_strength, expose, per_image, soft_shoulder
 from lowlight.models.mask import MaskPredictor
 from lowlight.models.snr import snr_map
 
@@ -33,7 +35,8 @@ class EnhancerOutput:
     Attributes:
         image: the enhanced image (B, 3, H, W) in [0, 1].
         curve_image: the Zero-DCE curve output (B, 3, H, W) in [0, 1].
-        decoder_image: curve image plus the decoder's residual (B, 3, H, W), unclamped.
+        decoder_image: curve image plus the decoder's residual (B, 3, H, W); in [0, 1] when the
+            residual is bounded (``detail_scale``), unclamped otherwise.
         mask: weight of the curve image in the blend (B, 1, H, W) in [0, 1].
         curve_params: curve alphas (B, 3, H, W) in [-1, 1].
         snr: the SNR map the network saw (B, 1, H, W) in [0, 1].
@@ -50,17 +53,41 @@ class EnhancerOutput:
 class UnifiedLowLightEnhancer(nn.Module):
     """Low-light enhancer: RGB in [0, 1] of any size -> enhanced RGB in [0, 1].
 
-    Pipeline, all on the input padded (replicate) to a multiple of the decoder's factor:
+    Pipeline, all on the input padded (replicate) to a multiple of the network's grid:
 
     1. SNR map from the RGB input; the network sees RGB + SNR (4 channels).
-    2. ``ImprovedCurveEstimator`` brightens the RGB channels with Zero-DCE curves.
-    3. ``TransformerDecoder`` denoises and restores, predicting a residual on the curve image.
-    4. ``MaskPredictor`` blends the curve image back where it is sharper and clean enough.
+    2. ``ImprovedCurveEstimator`` sets the exposure with Zero-DCE curves on the RGB channels:
+       monotone and bounded, so the curve image is in [0, 1] and never clips.
+    3. ``TransformerDecoder`` denoises and restores. With ``detail_scale`` its output is an
+       image estimate of which only the detail is kept (``bounded_detail``): the high-pass of
+       its difference to the curve image, squashed into the room each pixel has, so the
+       decoder restores detail, noise and colour on top of the curves' tone and cannot push
+       the picture out of [0, 1]. Without it (files from before the split) its output is an
+       unbounded residual that carries the exposure itself.
+    4. ``MaskPredictor`` blends the curve image back where it is as good as the decoder's.
     5. ``GlobalColourAffine`` then ``EnhancedGlobalColorCorrection`` adjust colour globally.
     6. A smooth saturation boost lifts washed-out results.
+    7. Optional controls: ``exposure`` (stops, in linear light) and ``strength`` (blend with
+       the input). With ``highlight_knee`` everything above the knee then rolls off smoothly
+       (``soft_shoulder``) instead of being clipped by the colour stages.
+
+    Why detail on top of curve tone: the curves are the one part that cannot clip, and they
+    see the whole picture's exposure through a global branch, so they are where exposure
+    belongs; a decoder free to move low frequencies takes the exposure over and with it the
+    clipping. Why ``detail_scale`` 8: below about 16 pixels lie noise, texture and chroma
+    blotches (the decoder's work); above lies tone, which the curves follow at their own
+    4-pixel grid. Why a knee of 0.9: values below it pass unchanged, so well-exposed pictures
+    come back as they went in, while an overshoot of 0.3 still keeps visible gradations.
 
     The same code runs in training and evaluation (no dropout, no batch statistics, no
     train-only branches).
+
+    Args:
+        widths, depths, decoder_depths, heads: the decoder's shape (``TransformerDecoder``).
+        curve_iterations, curve_scale: the curve estimator's (``ImprovedCurveEstimator``).
+        detail_scale: high-pass block size of the decoder's bounded detail, or None for an
+            unbounded residual.
+        highlight_knee: start of the soft highlight shoulder in (0, 1), or None to clip at 1.
     """
 
     def __init__(
@@ -71,8 +98,14 @@ class UnifiedLowLightEnhancer(nn.Module):
         heads: Sequence[int] = (1, 2, 4),
         curve_iterations: int = 8,
         curve_scale: int = 4,
+        detail_scale: int | None = 8,
+        highlight_knee: float | None = 0.9,
     ) -> None:
         super().__init__()
+        if detail_scale is not None and detail_scale < 1:
+            raise ValueError(f"detail_scale must be positive or None, got {detail_scale}")
+        if highlight_knee is not None and not 0.0 < highlight_knee < 1.0:
+            raise ValueError(f"highlight_knee must be in (0, 1) or None, got {highlight_knee}")
         self.config = {
             "widths": list(widths),
             "depths": list(depths),
@@ -80,16 +113,21 @@ class UnifiedLowLightEnhancer(nn.Module):
             "heads": list(heads),
             "curve_iterations": curve_iterations,
             "curve_scale": curve_scale,
+            "detail_scale": detail_scale,
+            "highlight_knee": highlight_knee,
         }
+        self.detail_scale = detail_scale
+        self.highlight_knee = highlight_knee
         self.curve_estimator = ImprovedCurveEstimator(
             iterations=curve_iterations, scale=curve_scale
         )
         self.decoder = TransformerDecoder(7, widths, depths, decoder_depths, heads)
         self.mask_predictor = MaskPredictor()
         self.colour_affine = GlobalColourAffine(enable_vibrance=False, identity_clamp=0.15)
-        self.colour_correction = EnhancedGlobalColorCorrection()
-        # Both the decoder's 1/8 stages and the curve estimate's 1/curve_scale grid must tile.
-        self.pad_multiple = math.lcm(self.decoder.factor, curve_scale)
+        ceiling = None if highlight_knee is not None else 1.0
+        self.colour_correction = EnhancedGlobalColorCorrection(ceiling=ceiling)
+        # The decoder's 1/8 stages, the curve estimate's grid and the detail blocks must tile.
+        self.pad_multiple = math.lcm(self.decoder.factor, curve_scale, detail_scale or 1)
 
     def clamp_parameters_(self) -> None:
         """Project the bounded colour parameters back into range (call after optimiser steps)."""
@@ -105,26 +143,58 @@ class UnifiedLowLightEnhancer(nn.Module):
             return rgb
         return F.pad(rgb, (0, pad_w, 0, pad_h), mode="replicate")
 
-    def forward(self, rgb: torch.Tensor) -> EnhancerOutput:
-        """Enhance a (B, 3, H, W) batch in [0, 1]; see ``EnhancerOutput``."""
+    def _finish(
+        self,
+        coloured: torch.Tensor,
+        exposure: float | torch.Tensor | None,
+    ) -> torch.Tensor:
+        """The saturation boost, the exposure control, then the soft shoulder (or the clip at 1)."""
+        ceiling = None if self.highlight_knee is not None else 1.0
+        image = saturation_boost(coloured, ceiling=ceiling)
+        if exposure is not None:
+            image = expose(image, per_image(exposure, image))
+        if self.highlight_knee is None:
+            return image.clamp(0.0, 1.0)
+        return soft_shoulder(image, self.highlight_knee)
+
+    def forward(
+        self,
+        rgb: torch.Tensor,
+        exposure: float | torch.Tensor | None = None,
+        strength: float | torch.Tensor | None = None,
+    ) -> EnhancerOutput:
+        """Enhance a (B, 3, H, W) batch in [0, 1]; see ``EnhancerOutput``.
+
+        Args:
+            rgb: (B, 3, H, W) in [0, 1].
+            exposure: stops relative to the network's own choice, one number or one per image
+                (0 or None: automatic; +1 doubles the result's linear light).
+            strength: from 0 (the input unchanged) to 1 or None (the full enhancement), one
+                number or one per image.
+        """
         if rgb.ndim != 4 or rgb.shape[1] != 3:
             raise ValueError(f"expected a (B, 3, H, W) tensor, got {tuple(rgb.shape)}")
         height, width = rgb.shape[-2:]
         padded = self._pad(rgb)
         snr = snr_map(padded)
         curve_image, curve_params = self.curve_estimator(torch.cat([padded, snr], dim=1))
-        residual = self.decoder(torch.cat([curve_image, padded, snr], dim=1), snr)
-        decoder_image = curve_image + residual
+        decoded = self.decoder(torch.cat([curve_image, padded, snr], dim=1), snr)
+        if self.detail_scale is None:
+            decoder_image = curve_image + decoded
+        else:
+            decoder_image = curve_image + bounded_detail(decoded, curve_image, self.detail_scale)
         mask = self.mask_predictor(curve_image, decoder_image, snr)
         blended = decoder_image + mask * (curve_image - decoder_image)
-        coloured = self.colour_correction(self.colour_affine(blended))
-        image = saturation_boost(coloured)
+        image = self._finish(self.colour_correction(self.colour_affine(blended)), exposure)
 
         def crop(t: torch.Tensor) -> torch.Tensor:
             return t[..., :height, :width]
 
+        image = crop(image)
+        if strength is not None:
+            image = blend_strength(rgb, image, per_image(strength, image))
         return EnhancerOutput(
-            image=crop(image),
+            image=image,
             curve_image=crop(curve_image),
             decoder_image=crop(decoder_image),
             mask=crop(mask),
