@@ -97,6 +97,8 @@ def test_wrong_types_are_refused(tmp_path: Path, values: dict, message: str) -> 
         ({"grad_clip_norm": -0.5}, "grad_clip_norm must be positive"),
         ({"ema_decay": 1.0}, "ema_decay must be in \\[0, 1\\)"),
         ({"ema_decay": -0.1}, "ema_decay must be in \\[0, 1\\)"),
+        ({"exposure_mix": {"paired": 2.0}}, "exposure_mix shares"),
+        ({"exposure_mix": {"noise": 1}}, "unknown exposure_mix key"),
         ({"data": ""}, "no training data"),
         ({"out": ""}, "no run folder"),
     ],

@@ -12,12 +12,14 @@ import torch
 import yaml
 
 from lowlight.cli import main
+from lowlight.data import ExposureMixDataset
+from lowlight.models import UnifiedLowLightEnhancer
 from lowlight.models.colour import EnhancedGlobalColorCorrection
 from lowlight.training.checkpoint import load_checkpoint
 from lowlight.training.loss_weights import TRAINING_DEFAULTS, WEIGHT_KEYS, stage_loss_weights
 from lowlight.training.objective import term_name
 from lowlight.training.trainer import Trainer
-from lowlight.weights import load_model, read_metadata
+from lowlight.weights import load_model, read_metadata, save_weights
 
 MASK_LR = TRAINING_DEFAULTS["lr_mask"]
 ROW_COLUMNS = (
@@ -415,3 +417,31 @@ def test_without_validation_the_last_epoch_is_kept(make_config, ema_decay) -> No
     assert read_metadata(Path(trainer.config.out) / "best.safetensors")["epoch"] == "2"
     log = (Path(trainer.config.out) / "train.log").read_text()
     assert log.count("no validation scores") == 2 and "nan" not in log
+
+
+def test_an_exposure_mix_trains_on_synthetic_and_identity_pairs(make_config) -> None:
+    trainer = Trainer(
+        make_config(
+            stage_epochs=(1, 0, 0), exposure_mix={"paired": 0.0, "identity": 1.0, "synthetic": 0.0}
+        )
+    )
+    assert isinstance(trainer.train_data, ExposureMixDataset)
+    low, high = next(iter(trainer.loader))
+    assert torch.equal(low, high)  # identity pairs only
+    rows = trainer.fit()
+    assert math.isfinite(rows[0]["train_loss"])
+    saved = yaml.safe_load((Path(trainer.config.out) / "config.yaml").read_text())
+    assert saved["exposure_mix"] == {"paired": 0.0, "identity": 1.0, "synthetic": 0.0}
+
+
+def test_init_weights_can_take_another_design(make_config, tmp_path: Path) -> None:
+    legacy = UnifiedLowLightEnhancer(detail_scale=None, highlight_knee=None)
+    save_weights(legacy, tmp_path / "legacy.safetensors")
+    trainer = Trainer(
+        make_config(
+            init_weights=str(tmp_path / "legacy.safetensors"),
+            model={"detail_scale": 8, "highlight_knee": 0.9},
+        )
+    )
+    assert trainer.model.detail_scale == 8 and trainer.config.model["highlight_knee"] == 0.9
+    assert torch.equal(trainer.model.decoder.head[0].weight, legacy.decoder.head[0].weight)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from lowlight.data import ExposureMix
 from lowlight.devices import parse_device
 from lowlight.errors import LowlightError
 from lowlight.imageio.atomic import atomic_write_text
@@ -39,8 +40,10 @@ class TrainConfig:
     ``init_weights`` starts from a safetensors model (e.g. the shipped default, to fine-tune
     it on your own data) instead of a random initialisation. ``ema_decay`` (e.g. 0.999)
     validates and keeps an exponential moving average of the weights (``WeightAverage``)
-    instead of the latest ones; None keeps the latest. Learning rates and clipping
-    default to ``TRAINING_DEFAULTS``.
+    instead of the latest ones; None keeps the latest. ``exposure_mix`` (None: the pairs
+    alone) mixes synthetic under-exposures and identity pairs into training, with the keys
+    and defaults of ``lowlight.data.ExposureMix``. Learning rates and clipping default to
+    ``TRAINING_DEFAULTS``.
     """
 
     data: str = ""
@@ -68,6 +71,7 @@ class TrainConfig:
     init_weights: str | None = None
     max_val_images: int | None = None
     ema_decay: float | None = None
+    exposure_mix: dict | None = None
     model: dict = field(default_factory=dict)
 
     @property
@@ -119,10 +123,15 @@ class TrainConfig:
             )
         parse_device(self.device)
         _check_model_keys(self.model)
+        self.mix()
         if not self.data:
             raise LowlightError("no training data given (--data DIR)")
         if not self.out:
             raise LowlightError("no run folder given (--out DIR)")
+
+    def mix(self) -> ExposureMix | None:
+        """The validated ``exposure_mix``, or None to train on the pairs alone."""
+        return None if self.exposure_mix is None else ExposureMix.from_dict(self.exposure_mix)
 
     def to_dict(self) -> dict:
         values = dataclasses.asdict(self)

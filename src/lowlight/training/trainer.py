@@ -17,6 +17,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
 from lowlight.data import (
+    ExposureMixDataset,
     ImagePair,
     PairedCropDataset,
     PairedImageDataset,
@@ -151,10 +152,12 @@ class Trainer:
             ) from exc
 
     def _initial_model(self, resume: bool) -> UnifiedLowLightEnhancer:
-        """A fresh enhancer, or the one in ``init_weights`` (its architecture wins).
+        """A fresh enhancer, or the one in ``init_weights``.
 
-        On resume only the architecture is taken from ``init_weights``: the checkpoint then
-        replaces the weights.
+        With ``init_weights`` the file's architecture is used, with the config's ``model``
+        keys overriding it where the weights still fit (e.g. ``detail_scale`` to continue an
+        older file under the bounded-detail design). On resume only the architecture is taken
+        from ``init_weights``: the checkpoint then replaces the weights.
         """
         if self.config.init_weights is None:
             try:
@@ -163,7 +166,7 @@ class Trainer:
                 raise LowlightError(
                     f"config 'model' {self.config.model} cannot build the enhancer: {exc}"
                 ) from exc
-        model = load_model(self.config.init_weights).train()
+        model = load_model(self.config.init_weights, architecture=self.config.model).train()
         self.config.model = dict(model.config)
         if resume:
             log.info("architecture from %s, weights from the checkpoint", self.config.init_weights)
@@ -201,7 +204,7 @@ class Trainer:
 
     def _load_data(
         self, resume: bool, pairs: list[ImagePair], val_pairs: list[ImagePair] | None
-    ) -> tuple[PairedCropDataset, PairedImageDataset]:
+    ) -> tuple[PairedCropDataset | ExposureMixDataset, PairedImageDataset]:
         cfg = self.config
         split_file = self.run_dir / "split.json"
         if val_pairs is not None:
@@ -219,10 +222,13 @@ class Trainer:
         if cfg.max_val_images is not None:
             val_pairs = val_pairs[: cfg.max_val_images]
         log.info("data: %d training pairs, %d validation pairs", len(train_pairs), len(val_pairs))
-        return (
-            PairedCropDataset(train_pairs, cfg.image_size, cfg.samples_per_epoch, cfg.downscale),
-            PairedImageDataset(val_pairs),
+        train_data = PairedCropDataset(
+            train_pairs, cfg.image_size, cfg.samples_per_epoch, cfg.downscale
         )
+        mix = cfg.mix()
+        if mix is not None:
+            train_data = ExposureMixDataset(train_data, mix)
+        return train_data, PairedImageDataset(val_pairs)
 
     def _restore(self, state: dict) -> None:
         self.model.load_state_dict(state["model"])

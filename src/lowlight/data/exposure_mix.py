@@ -1,0 +1,182 @@
+"""Training samples at many exposures: real pairs, synthetic under-exposures, identity pairs.
+
+A network trained on LOL-v1's pairs alone sees dark inputs only, so it learns one answer,
+"brighten to about 0.45", and applies it to every picture. Teaching exposure as a function of
+the picture needs inputs at every level from LOL-dark to normal, each with the normal image as
+target, and the normal images themselves with themselves (identity pairs: a well-exposed
+picture must come back unchanged).
+
+Synthetic inputs are made the way a camera makes them: the target is taken to linear light,
+scaled by an exposure gain, given shot noise (variance proportional to the signal) and read
+noise (constant variance), so the noise relative to the signal grows as the light falls; then
+clipped, encoded back to sRGB and quantised to 8 bits. Scaling sRGB values instead would give
+clean, flat dark pictures that no camera produces.
+
+The default noise ranges bracket LOL-v1's own dark pictures, whose residual variance in linear
+light is about 4e-7 at a level of 0.001 and 2e-5 at 0.013 (texture included), and whose
+linear exposure is 0.008-0.07 of their targets' (10th-90th percentile, median 0.025).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+import torch
+from kornia.color import linear_rgb_to_rgb, rgb_to_linear_rgb
+from torch.utils.data import Dataset
+
+from lowlight.data.paired_dataset import PairedCropDataset
+from lowlight.errors import LowlightError
+
+__all__ = ["ExposureMix", "ExposureMixDataset", "synthesise_exposure"]
+
+# What an item of the mix is.
+PAIRED, SYNTHETIC, IDENTITY = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class ExposureMix:
+    """The share of each kind of training sample, and the ranges synthetic ones are drawn from.
+
+    Attributes:
+        paired: share of samples that are the dataset's own (low, high) pairs.
+        synthetic: share whose input is the target re-exposed by ``synthesise_exposure``.
+        identity: share whose input is the target itself.
+        gain: linear-light exposure range of synthetic inputs, drawn log-uniformly (so every
+            stop between them is equally likely); 1 is the target's own exposure.
+        shot_noise: range of the shot-noise variance per unit of linear signal, log-uniform.
+        read_noise: range of the read-noise variance, log-uniform.
+    """
+
+    paired: float = 0.5
+    synthetic: float = 0.35
+    identity: float = 0.15
+    gain: tuple[float, float] = (0.008, 1.0)
+    shot_noise: tuple[float, float] = (2e-4, 2e-3)
+    read_noise: tuple[float, float] = (1e-7, 4e-6)
+
+    def __post_init__(self) -> None:
+        shares = (self.paired, self.synthetic, self.identity)
+        if any(not share >= 0 for share in shares) or not math.isclose(sum(shares), 1.0):
+            raise LowlightError(
+                f"exposure_mix shares must be non-negative and sum to 1, got paired "
+                f"{self.paired}, synthetic {self.synthetic}, identity {self.identity}"
+            )
+        for name in ("gain", "shot_noise", "read_noise"):
+            low, high = getattr(self, name)
+            if not 0 < low <= high:
+                raise LowlightError(
+                    f"exposure_mix {name} must be a range 0 < low <= high, got [{low}, {high}]"
+                )
+        if self.gain[1] > 1:
+            raise LowlightError(f"exposure_mix gain may not exceed 1, got {self.gain[1]}")
+
+    @classmethod
+    def from_dict(cls, values: dict) -> ExposureMix:
+        """Build from a YAML mapping; unknown keys and malformed ranges raise ``LowlightError``."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise LowlightError(
+                f"unknown exposure_mix key(s): {', '.join(map(str, unknown))}; "
+                f"known: {', '.join(sorted(known))}"
+            )
+        typed = {}
+        for key, value in values.items():
+            if key in ("gain", "shot_noise", "read_noise"):
+                if not isinstance(value, (list, tuple)) or len(value) != 2:
+                    raise LowlightError(f"exposure_mix {key} must be [low, high], got {value!r}")
+                value = tuple(float(v) for v in value)
+            elif isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise LowlightError(f"exposure_mix {key} must be a number, got {value!r}")
+            typed[key] = value
+        return cls(**typed)
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+
+def synthesise_exposure(
+    target: torch.Tensor,
+    gain: float,
+    shot_noise: float,
+    read_noise: float,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """The picture ``target`` would have been with ``gain`` times the light, as a camera saw it.
+
+    In linear light: ``signal = gain * linear(target)``, plus Gaussian noise of variance
+    ``shot_noise * signal + read_noise``; clipped to [0, 1], sRGB-encoded, quantised to 8 bits.
+
+    Args:
+        target: (3, H, W) sRGB in [0, 1].
+        gain: linear exposure factor in (0, 1].
+        shot_noise, read_noise: noise variances (see above).
+        generator: the source of the noise.
+
+    Returns:
+        (3, H, W) sRGB in [0, 1], multiples of 1/255.
+    """
+    signal = rgb_to_linear_rgb(target.float()) * gain
+    noise = torch.randn(signal.shape, generator=generator, dtype=signal.dtype)
+    exposed = (signal + noise * torch.sqrt(shot_noise * signal + read_noise)).clamp(0.0, 1.0)
+    return torch.round(linear_rgb_to_rgb(exposed).clamp(0.0, 1.0) * 255.0) / 255.0
+
+
+def _log_uniform(
+    bounds: tuple[float, float], count: int, generator: torch.Generator
+) -> torch.Tensor:
+    """``count`` values drawn log-uniformly between ``bounds`` (float64)."""
+    low, high = (math.log(b) for b in bounds)
+    draws = torch.rand(count, generator=generator, dtype=torch.float64)
+    return torch.exp(low + (high - low) * draws)
+
+
+class ExposureMixDataset(Dataset):
+    """``PairedCropDataset`` items, some replaced by synthetic or identity pairs (``ExposureMix``).
+
+    Crops, flips and half-size decimation are the base dataset's; a synthetic or identity item
+    is made from the target of the same draw. Like the base, every choice comes from
+    ``set_epoch(seed, epoch)``, so a resumed run repeats an uninterrupted one.
+
+    Items are ``(low, high)``, each (3, S, S) (or (3, H, W)) float32 in [0, 1].
+    """
+
+    def __init__(self, base: PairedCropDataset, mix: ExposureMix) -> None:
+        self.base = base
+        self.mix = mix
+        self.sizes = base.sizes
+        self.skipped = base.skipped
+        self.set_epoch(0, 0)
+
+    def set_epoch(self, seed: int, epoch: int) -> None:
+        """Draw the base dataset's choices and, per item, its kind, gain and noise."""
+        self.base.set_epoch(seed, epoch)
+        generator = torch.Generator().manual_seed(seed * 100_003 + epoch + 7_919)
+        n = len(self.base)
+        shares = torch.tensor([self.mix.paired, self.mix.synthetic, self.mix.identity])
+        self._kinds = torch.multinomial(shares, n, replacement=True, generator=generator)
+        self._gains = _log_uniform(self.mix.gain, n, generator)
+        self._shot = _log_uniform(self.mix.shot_noise, n, generator)
+        self._read = _log_uniform(self.mix.read_noise, n, generator)
+        self._noise_seeds = torch.randint(2**62, (n,), generator=generator)
+
+    def __len__(self) -> int:
+        return len(self.base)
+
+    def __getitem__(self, item: int) -> tuple[torch.Tensor, torch.Tensor]:
+        low, high = self.base[item]
+        kind = int(self._kinds[item])
+        if kind == IDENTITY:
+            return high.clone(), high
+        if kind == SYNTHETIC:
+            generator = torch.Generator().manual_seed(int(self._noise_seeds[item]))
+            low = synthesise_exposure(
+                high,
+                float(self._gains[item]),
+                float(self._shot[item]),
+                float(self._read[item]),
+                generator,
+            )
+        return low, high
