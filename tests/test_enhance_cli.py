@@ -153,6 +153,8 @@ def test_two_inputs_with_one_output_name_are_refused(photos, weights_file, tmp_p
         (["--tile", "8"], "at least 32"),
         (["--format", "xyz"], "cannot write .xyz files"),
         (["--weights", "absent.safetensors"], "weights file not found"),
+        (["--strength", "1.5"], "strength must be between 0 and 1"),
+        (["--exposure", "12"], "exposure must be between"),
     ],
 )
 def test_usage_errors_exit_2(photos, weights_file, tmp_path, capsys, arguments, message):
@@ -177,3 +179,18 @@ def test_an_unwritable_output_folder_exits_2(photos, weights_file, tmp_path, cap
     locked.mkdir(mode=0o500)
     assert _run(photos, "-o", locked, "--weights", weights_file) == 2
     assert "not writable" in capsys.readouterr().err
+
+
+def test_exposure_and_strength_reach_every_result(photos, weights_file, tmp_path):
+    from lowlight import enhance, load_model
+
+    model = load_model(weights_file)
+    out = tmp_path / "out"
+    assert _run(photos / "a.png", "-o", out, "--weights", weights_file, "--exposure", "1",
+                "--strength", "0.5") == 0  # fmt: skip
+    source = np.array(Image.open(photos / "a.png"))
+    expected = enhance(source, model=model, exposure=1.0, strength=0.5)
+    assert np.array_equal(np.array(Image.open(out / "a.png")), expected)
+    assert _run(photos / "a.png", "-o", tmp_path / "same", "--weights", weights_file,
+                "--strength", "0") == 0  # fmt: skip
+    assert np.array_equal(np.array(Image.open(tmp_path / "same" / "a.png")), source)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from kornia.color import rgb_to_linear_rgb
 from PIL import Image
 
 import lowlight
@@ -241,3 +242,48 @@ def test_tile_progress_counts_every_tile_and_the_tone_pass(model, monkeypatch) -
     bars.clear()
     inference.enhance_tensor(model, batch[..., :32, :32], tile=32, progress=True)
     assert bars == []  # one tile: no bar
+
+
+def test_strength_zero_gives_the_input_back(model) -> None:
+    image = _dark((40, 52, 3))
+    assert np.array_equal(lowlight.enhance(image, model=model, strength=0.0), image)
+
+
+def test_one_stop_more_doubles_the_linear_light(model) -> None:
+    image = _dark((48, 64, 3))
+    plain = lowlight.enhance(image, model=model)
+    brighter = lowlight.enhance(image, model=model, exposure=1.0)
+
+    def linear_mean(array: np.ndarray) -> float:
+        return float(rgb_to_linear_rgb(torch.from_numpy(array / 255.0).permute(2, 0, 1)).mean())
+
+    assert linear_mean(brighter) / linear_mean(plain) == pytest.approx(2.0, rel=0.05)
+
+
+def test_controls_act_alike_on_tiled_and_whole_pictures(model, monkeypatch) -> None:
+    monkeypatch.setattr(inference, "TONE_PASS_MIN_SIDE", 0)
+    picture = torch.from_numpy(_dark((96, 128, 3), np.float32)).permute(2, 0, 1)[None]
+    for controls in ({"exposure": 1.0}, {"strength": 0.5}, {"exposure": -0.5, "strength": 0.7}):
+        whole = inference.enhance_tensor(model, picture, tile=0, **controls)
+        tiled = inference.enhance_tensor(model, picture, tile=64, **controls)
+        plain_whole = inference.enhance_tensor(model, picture, tile=0)
+        plain_tiled = inference.enhance_tensor(model, picture, tile=64)
+        # Tiling changes the controlled result, relative to its level, no more than it
+        # changes the plain one.
+        change = (tiled - whole).abs().mean() / whole.mean()
+        plain_change = (plain_tiled - plain_whole).abs().mean() / plain_whole.mean()
+        assert change <= plain_change * 1.05
+
+
+@pytest.mark.parametrize(
+    ("controls", "message"),
+    [
+        ({"exposure": float("nan")}, "exposure must be between"),
+        ({"exposure": 9.0}, "exposure must be between"),
+        ({"strength": -0.1}, "strength must be between 0 and 1"),
+        ({"strength": 1.5}, "strength must be between 0 and 1"),
+    ],
+)
+def test_controls_out_of_range_are_refused(model, controls: dict, message: str) -> None:
+    with pytest.raises(LowlightError, match=message):
+        lowlight.enhance(_dark((8, 8, 3)), model=model, **controls)

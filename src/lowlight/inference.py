@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -18,6 +20,7 @@ from lowlight.models import UnifiedLowLightEnhancer
 __all__ = [
     "enhance",
     "enhance_tensor",
+    "check_controls",
     "choose_tile",
     "tile_overlap",
     "AUTO_TILE_PIXELS",
@@ -25,6 +28,7 @@ __all__ = [
     "DEFAULT_OVERLAP",
     "MIN_TILE",
     "TONE_PASS_MIN_SIDE",
+    "MAX_EXPOSURE_STOPS",
 ]
 
 # Images with more pixels than this are tiled automatically (about 4 megapixels, so 1080p
@@ -42,6 +46,8 @@ TONE_PASS_MIN_SIDE = 600
 # The cross-fade between neighbouring tiles.
 DEFAULT_OVERLAP = 64
 MIN_TILE = 32
+# The exposure control's range, in stops either way (2**8: far past any useful correction).
+MAX_EXPOSURE_STOPS = 8.0
 
 # What a PIL image of each mode comes back as, where that is not its own mode.
 _PIL_RESULT_MODES = {"1": "L", "P": "RGB", "PA": "RGBA", "La": "LA", "RGBa": "RGBA"}
@@ -76,11 +82,24 @@ def tile_overlap(tile: int) -> int:
     return min(DEFAULT_OVERLAP, tile // 4)
 
 
+def check_controls(exposure: float, strength: float) -> None:
+    """Raise ``LowlightError`` unless ``exposure`` (stops) and ``strength`` can be applied."""
+    if not math.isfinite(exposure) or abs(exposure) > MAX_EXPOSURE_STOPS:
+        raise LowlightError(
+            f"exposure must be between -{MAX_EXPOSURE_STOPS} and +{MAX_EXPOSURE_STOPS} stops, "
+            f"got {exposure}"
+        )
+    if not 0.0 <= strength <= 1.0:
+        raise LowlightError(f"strength must be between 0 and 1, got {strength}")
+
+
 def enhance_tensor(
     model: UnifiedLowLightEnhancer,
     tensor: torch.Tensor,
     tile: int | None = None,
     progress: bool = False,
+    exposure: float = 0.0,
+    strength: float = 1.0,
 ) -> torch.Tensor:
     """Enhance a batch of images with ``model``, tile by tile when large.
 
@@ -95,6 +114,9 @@ def enhance_tensor(
         tensor: float (B, 3, H, W) in [0, 1] on any device.
         tile: see ``choose_tile``; tiles overlap by ``tile_overlap(tile)``.
         progress: show a progress bar over the tiles (on a terminal) when the image is tiled.
+        exposure: stops relative to the model's own exposure (0: automatic, +1 doubles the
+            result's linear light); applied to the whole picture alike, tiled or not.
+        strength: 0 returns the input unchanged, 1 the full enhancement.
 
     Returns:
         float (B, 3, H, W) in [0, 1], with ``tensor``'s dtype and device.
@@ -103,13 +125,16 @@ def enhance_tensor(
         raise LowlightError(
             f"expected a float (B, 3, H, W) tensor, got {tensor.dtype} {tuple(tensor.shape)}"
         )
+    check_controls(exposure, strength)
     height, width = tensor.shape[-2:]
     chosen = choose_tile(height, width, tile)
     parameter = next(model.parameters(), None)
     device = parameter.device if parameter is not None else tensor.device
+    # The defaults leave the model's own result untouched, bit for bit.
+    controls = {"exposure": exposure or None, "strength": None if strength == 1.0 else strength}
 
     def run(piece: torch.Tensor) -> torch.Tensor:
-        result = model(piece.to(device, torch.float32)).image
+        result = model(piece.to(device, torch.float32), **controls).image
         return result.to(tensor.device, tensor.dtype)
 
     with torch.inference_mode():
@@ -139,6 +164,8 @@ def enhance(
     tile: int | None = None,
     device: str | torch.device = "cpu",
     progress: bool = False,
+    exposure: float = 0.0,
+    strength: float = 1.0,
 ) -> ImageLike:
     """Enhance one image and return it as the same kind of object.
 
@@ -151,6 +178,9 @@ def enhance(
         device: where to load the default model when ``model`` is None; a given model runs
             where its parameters are.
         progress: show a progress bar over the tiles (on a terminal) when the image is tiled.
+        exposure: stops relative to the model's own choice: 0 is automatic, +1 doubles the
+            result's linear-light level, -1 halves it (highlights still roll off smoothly).
+        strength: from 0 (the input unchanged) to 1 (the full enhancement).
 
     Returns:
         An array of the same shape and dtype, or a PIL image of the same size and mode
@@ -173,12 +203,15 @@ def enhance(
         raise LowlightError(
             f"enhance() takes a NumPy array or a PIL image, got {type(image).__name__}"
         )
+    check_controls(exposure, strength)
     if model is None:
         from lowlight.weights import load_model
 
         model = load_model(device=device)
     tensor = torch.from_numpy(rgb).permute(2, 0, 1).unsqueeze(0)
-    enhanced = enhance_tensor(model, tensor, tile=tile, progress=progress)[0]
+    enhanced = enhance_tensor(
+        model, tensor, tile=tile, progress=progress, exposure=exposure, strength=strength
+    )[0]
     enhanced = enhanced.permute(1, 2, 0).numpy()
     if isinstance(image, Image.Image):
         return _float_to_pil_like(enhanced, alpha, image)

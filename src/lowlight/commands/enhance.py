@@ -13,7 +13,7 @@ from tqdm import tqdm
 from lowlight.devices import parse_device
 from lowlight.errors import LowlightError
 from lowlight.imageio import Job, find_inputs, output_format, plan_jobs, read_image, write_image
-from lowlight.inference import DEFAULT_TILE, choose_tile, enhance
+from lowlight.inference import DEFAULT_TILE, check_controls, choose_tile, enhance
 from lowlight.models import UnifiedLowLightEnhancer
 
 __all__ = ["register", "run"]
@@ -45,6 +45,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"enhance in N x N tiles (0: never tile; default: {DEFAULT_TILE} for images over "
         "about 4 megapixels, else whole); smaller tiles use less memory",
     )
+    parser.add_argument(
+        "--exposure",
+        type=float,
+        default=0.0,
+        metavar="EV",
+        help="stops relative to the model's own exposure (default 0: automatic; +1 doubles "
+        "the result's light, -1 halves it)",
+    )
+    parser.add_argument(
+        "--strength",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="from 0 (the input unchanged) to 1 (the full enhancement, the default)",
+    )
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
     parser.add_argument(
         "--format",
@@ -63,7 +78,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Enhance every input; 0 if all succeeded, 1 if any file failed."""
-    choose_tile(1, 1, args.tile)  # reject a bad --tile before any work
+    choose_tile(1, 1, args.tile)  # reject a bad --tile or control before any work
+    check_controls(args.exposure, args.strength)
     extension = _extension(args.format)
     output = Path(args.output)
     jobs = plan_jobs(
@@ -77,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     failed = 0
     for job in tqdm(jobs, desc="enhance", unit="image", disable=None):
         try:
-            _enhance_file(job, model, args.tile)
+            _enhance_file(job, model, args)
         except LowlightError as exc:
             failed += 1
             _report(job, str(exc))
@@ -89,13 +105,20 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _enhance_file(job: Job, model: UnifiedLowLightEnhancer, tile: int | None) -> None:
+def _enhance_file(job: Job, model: UnifiedLowLightEnhancer, args: argparse.Namespace) -> None:
     try:
         output_format(job.target)  # an unwritable format fails before the enhancement
     except LowlightError as exc:
         raise LowlightError(f"{exc} (pass --format)") from exc
     source = read_image(job.source)
-    enhanced = enhance(source.rgb, model=model, tile=tile, progress=True)
+    enhanced = enhance(
+        source.rgb,
+        model=model,
+        tile=args.tile,
+        progress=True,
+        exposure=args.exposure,
+        strength=args.strength,
+    )
     try:
         job.target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
