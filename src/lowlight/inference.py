@@ -162,8 +162,11 @@ def enhance(
 
     Example:
         >>> import numpy as np, lowlight
+        >>> model = lowlight.load_model()
         >>> dark = np.zeros((64, 64, 3), dtype=np.uint8)
-        >>> bright = lowlight.enhance(dark, model=model)  # doctest: +SKIP
+        >>> bright = lowlight.enhance(dark, model=model)
+        >>> bright.shape, bright.dtype
+        ((64, 64, 3), dtype('uint8'))
     """
     if isinstance(image, Image.Image):
         rgb, alpha, _ = pil_to_float(image)
