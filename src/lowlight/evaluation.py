@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable
@@ -17,9 +18,8 @@ from lowlight.data.pairs import ImagePair, find_pairs
 from lowlight.errors import LowlightError
 from lowlight.imageio import read_rgb
 from lowlight.imageio.atomic import atomic_write
-from lowlight.metrics import protocol, psnr, psnr_gt_mean, quantize, ssim, ssim_gt_mean
-from lowlight.models.colour import image_saturation
-from lowlight.training.loss_weights import color_flag
+from lowlight.metrics import protocol, quantize, score_image
+from lowlight.training.loss_weights import COLOR_THRESHOLDS
 
 __all__ = ["evaluate_folder", "evaluation_protocol", "METRICS"]
 
@@ -106,17 +106,8 @@ def _score_pair(
     high = _to_batch(high_rgb, torch.device("cpu"))
     if output_dir is not None:
         _save_png(output, output_dir / f"{pair.name}.png")
-    saturation = float(image_saturation(output)[0])
-    return {
-        "name": pair.name,
-        "psnr": float(psnr(output, high)[0]),
-        "ssim": float(ssim(output, high)[0]),
-        "psnr_gt_mean": float(psnr_gt_mean(output, high)[0]),
-        "ssim_gt_mean": float(ssim_gt_mean(output, high)[0]),
-        "saturation": saturation,
-        "color_flag": color_flag(saturation),
-        "seconds": seconds,
-    }
+    scores = score_image(output, high, COLOR_THRESHOLDS)
+    return {"name": pair.name, **dataclasses.asdict(scores), "seconds": seconds}
 
 
 def evaluation_protocol() -> dict[str, str]:
@@ -128,7 +119,7 @@ def evaluation_protocol() -> dict[str, str]:
         "seconds": "wall-clock of the model's forward pass per image, excluding reading and "
         "scoring; the first image includes any warm-up; 0 for the identity baseline",
         "saturation": "mean HSV saturation (max - min) / max of the output; color_flag from "
-        "lowlight.training.loss_weights.color_flag",
+        "lowlight.metrics.color_flag with lowlight.training.loss_weights.COLOR_THRESHOLDS",
     }
 
 

@@ -25,14 +25,13 @@ from lowlight.data import (
 )
 from lowlight.errors import LowlightError
 from lowlight.imageio.atomic import atomic_write_text
-from lowlight.metrics import psnr, psnr_gt_mean, ssim
+from lowlight.metrics import score_image
 from lowlight.models import UnifiedLowLightEnhancer
-from lowlight.models.colour import image_saturation
 from lowlight.training.checkpoint import LAST, PREVIOUS, load_checkpoint, save_checkpoint
 from lowlight.training.config import TrainConfig
 from lowlight.training.distributed import init_distributed
 from lowlight.training.ema import WeightAverage
-from lowlight.training.loss_weights import color_flag, stage_loss_weights
+from lowlight.training.loss_weights import COLOR_THRESHOLDS, stage_loss_weights
 from lowlight.training.objective import TrainingObjective
 from lowlight.training.schedule import cosine_with_warmup, stage_of_epoch
 from lowlight.weights import load_model, save_weights
@@ -400,15 +399,12 @@ class Trainer:
             if not torch.isfinite(image).all():
                 skipped += 1
                 continue
-            high = high[None].to(self.device)
-            scores["psnr"].append(float(psnr(image, high)[0]))
-            scores["ssim"].append(float(ssim(image, high)[0]))
-            scores["psnr_gt_mean"].append(float(psnr_gt_mean(image, high)[0]))
-            saturation = float(image_saturation(image)[0])
-            scores["saturation"].append(saturation)
-            flag = color_flag(saturation)
-            if flag in flags:
-                flags[flag] += 1
+            target = high[None].to(self.device)
+            scored = score_image(image, target, COLOR_THRESHOLDS, gt_mean_ssim=False)
+            for name, values in scores.items():
+                values.append(getattr(scored, name))
+            if scored.color_flag in flags:
+                flags[scored.color_flag] += 1
         names = sorted(scores)
         local = [sum(scores[k]) for k in names]
         local += [len(scores["psnr"]), flags["LOW_COLOR"], flags["CRITICAL_COLOR"], skipped]
