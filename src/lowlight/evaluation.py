@@ -17,8 +17,10 @@ from torch import nn
 from lowlight.data.pairs import ImagePair, find_pairs
 from lowlight.errors import LowlightError
 from lowlight.imageio import read_rgb
+from lowlight.imageio.arrays import from_batch, to_batch
 from lowlight.imageio.atomic import atomic_write
-from lowlight.metrics import protocol, quantize, score_image
+from lowlight.imageio.samples import to_samples
+from lowlight.metrics import protocol, score_image
 from lowlight.training.loss_weights import COLOR_THRESHOLDS
 
 __all__ = ["evaluate_folder", "evaluation_protocol", "METRICS"]
@@ -27,11 +29,6 @@ __all__ = ["evaluate_folder", "evaluation_protocol", "METRICS"]
 SSIM_WINDOW = 11
 # The per-image scores averaged into the result's "mean".
 METRICS = ("psnr", "ssim", "psnr_gt_mean", "ssim_gt_mean", "seconds")
-
-
-def _to_batch(rgb: np.ndarray, device: torch.device) -> torch.Tensor:
-    """(H, W, 3) float array -> (1, 3, H, W) tensor on ``device``."""
-    return torch.from_numpy(rgb).permute(2, 0, 1).unsqueeze(0).to(device)
 
 
 def _output_folder(save_outputs: str | os.PathLike | None, data_dir: Path) -> Path | None:
@@ -58,10 +55,10 @@ def _output_folder(save_outputs: str | os.PathLike | None, data_dir: Path) -> Pa
 
 def _save_png(image: torch.Tensor, path: Path) -> None:
     """Write a (1, 3, H, W) image in [0, 1] as an 8-bit PNG, atomically."""
-    levels = (quantize(image[0]) * 255.0).round().to(torch.uint8).permute(1, 2, 0)
+    levels = to_samples(from_batch(image), 8)
     try:
         with atomic_write(path) as handle:
-            Image.fromarray(levels.cpu().numpy()).save(handle, format="PNG")
+            Image.fromarray(levels).save(handle, format="PNG")
     except OSError as exc:
         raise LowlightError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
@@ -101,9 +98,9 @@ def _score_pair(
             f"{pair.low}: size {low_rgb.shape[1]}x{low_rgb.shape[0]} differs from its reference "
             f"{pair.high} ({high_rgb.shape[1]}x{high_rgb.shape[0]})"
         )
-    output, seconds = _run_model(model, _to_batch(low_rgb, device), device)
+    output, seconds = _run_model(model, to_batch(low_rgb).to(device), device)
     output = output.float().cpu()
-    high = _to_batch(high_rgb, torch.device("cpu"))
+    high = to_batch(high_rgb)
     if output_dir is not None:
         _save_png(output, output_dir / f"{pair.name}.png")
     scores = score_image(output, high, COLOR_THRESHOLDS)
