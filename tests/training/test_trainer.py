@@ -5,14 +5,17 @@ from __future__ import annotations
 import csv
 import logging
 import math
+import re
 from pathlib import Path
 
 import pytest
 import torch
 import yaml
+from tqdm import tqdm
 
 from lowlight.cli import main
 from lowlight.models.colour import EnhancedGlobalColorCorrection
+from lowlight.training import trainer as trainer_module
 from lowlight.training.checkpoint import load_checkpoint
 from lowlight.training.loss_weights import TRAINING_DEFAULTS, WEIGHT_KEYS, stage_loss_weights
 from lowlight.training.objective import term_name
@@ -415,3 +418,26 @@ def test_without_validation_the_last_epoch_is_kept(make_config, ema_decay) -> No
     assert read_metadata(Path(trainer.config.out) / "best.safetensors")["epoch"] == "2"
     log = (Path(trainer.config.out) / "train.log").read_text()
     assert log.count("no validation scores") == 2 and "nan" not in log
+
+
+@pytest.mark.parametrize(("samples", "images"), [(4, 4), (5, 4), (1, 1)])
+def test_the_progress_bar_counts_images_to_the_end_with_rate_and_time_left(
+    make_config, monkeypatch, samples: int, images: int
+) -> None:
+    """The bar advances with every batch, in images, and ends at N/N: it once sat at 0/N."""
+    finished: list[tuple[int, int, str]] = []
+
+    class RecordingBar(tqdm):
+        def close(self) -> None:
+            if not self.disable:  # close runs again on deletion, after disabling the bar
+                finished.append((self.n, self.total, str(self)))
+            super().close()
+
+    monkeypatch.setattr(trainer_module, "tqdm", RecordingBar)
+    trainer = Trainer(make_config(samples_per_epoch=samples, stage_epochs=(2, 0, 0)))
+    assert trainer.images_per_epoch == images  # batch 2: an odd last crop is dropped
+    trainer.fit()
+    assert [(n, total) for n, total, _ in finished] == [(images, images)] * 2
+    for _, _, shown in finished:
+        assert f"{images}/{images}" in shown and "img/s" in shown, shown
+        assert re.search(r"\[\d\d:\d\d<\d\d:\d\d", shown), shown  # elapsed<left

@@ -265,16 +265,20 @@ class Trainer:
         sums: dict[str, float] = {}
         done = skipped = 0
         start = time.perf_counter()
+        # Counted in images over all processes, so that it shows images per second and the
+        # time left in the epoch; it advances after each batch, skipped or not, and stays on
+        # screen at N/N with the epoch's speed and time.
         bar = tqdm(
-            self.loader,
+            total=self.images_per_epoch,
             desc=f"epoch {self.epoch + 1}/{cfg.epochs} (stage {stage})",
-            leave=False,
+            unit="img",
             dynamic_ncols=True,
             mininterval=2.0,
             disable=not self.dist.is_main,
         )
-        for low, high in bar:
+        for low, high in self.loader:
             result = self.train_step(low, high, weights)
+            bar.update(len(low) * self.dist.world_size)
             if result.skipped:
                 skipped += 1
                 log.warning(
@@ -284,7 +288,8 @@ class Trainer:
             done += 1
             for key, value in {"loss": result.loss, **result.terms}.items():
                 sums[key] = sums.get(key, 0.0) + value
-            bar.set_postfix(loss=f"{sums['loss'] / done:.4f}")
+            bar.set_postfix(loss=f"{sums['loss'] / done:.4f}", refresh=False)
+        bar.close()
         seconds = time.perf_counter() - start
         keys = sorted(sums)
         *totals, done, skipped = self.dist.sum(
