@@ -85,7 +85,7 @@ def write_image(path: str | os.PathLike, image: ImageData, format: str | None = 
                 write_tiff(handle, samples, icc_profile, exif)
             elif bit_depth == 16:
                 samples = _samples(image.rgb, alpha, image.is_greyscale, bit_depth)
-                write_png16(handle, samples, icc_profile, exif)
+                write_png16(handle, samples, icc_profile=icc_profile, exif=exif)
             else:
                 mode = ("L" if image.is_greyscale else "RGB") + ("A" if alpha is not None else "")
                 options = dict(_SAVE_OPTIONS.get(name, {}))
