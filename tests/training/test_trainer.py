@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import logging
 import math
 import re
@@ -42,11 +41,6 @@ ROW_COLUMNS = (
     "lr_mask",
     "lr_other",
 )
-
-
-def read_metrics(run: Path) -> list[dict[str, str]]:
-    with open(run / "metrics.csv", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def snapshot(module: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -105,7 +99,7 @@ def cli_run(pair_data: Path, tmp_path: Path) -> Path:
 
 
 # ----------------------------------------------------------------------- a whole run, resume
-def test_tiny_run_writes_every_file(cli_run: Path) -> None:
+def test_tiny_run_writes_every_file(cli_run: Path, read_metrics) -> None:
     for name in ("config.yaml", "split.json", "metrics.csv", "last.pt", "best.safetensors"):
         assert (cli_run / name).is_file(), name
     rows = read_metrics(cli_run)
@@ -131,7 +125,7 @@ def test_tiny_run_writes_every_file(cli_run: Path) -> None:
     assert load_checkpoint(cli_run)["epoch"] == 3
 
 
-def test_resume_with_more_epochs_extends_the_last_stage(cli_run: Path) -> None:
+def test_resume_with_more_epochs_extends_the_last_stage(cli_run: Path, read_metrics) -> None:
     before = read_metrics(cli_run)
     assert main(["train", "--out", str(cli_run), "--resume", "--epochs", "4"]) == 0
     after = read_metrics(cli_run)
@@ -309,7 +303,7 @@ def test_nan_batch_counted_in_the_row(make_config) -> None:
     assert all_finite(trainer.model)
 
 
-def test_non_finite_losses_mid_run_are_skipped_and_logged(make_config) -> None:
+def test_non_finite_losses_mid_run_are_skipped_and_logged(make_config, read_metrics) -> None:
     trainer = Trainer(make_config())
     calls = {"n": 0}
     forward = trainer.objective.forward
