@@ -74,7 +74,7 @@ class Trainer:
         self.folder.check(resume)
         # Every input (data, weights files, model) is checked before the run folder is
         # created, so that a mistake in one leaves nothing behind.
-        pairs = self._find_pairs()
+        pairs, val_pairs = self._find_pairs()
         torch.manual_seed(config.seed)
         random.seed(config.seed)
         self.model = self._initial_model(resume).to(self.device)
@@ -97,7 +97,9 @@ class Trainer:
         self._mask_unfrozen = False
         self.rows: list[dict] = []
         self._set_mask_trainable(False)
-        self.train_data, self.val_data = make_datasets(config, *self._split(resume, *pairs))
+        self.train_data, self.val_data = make_datasets(
+            config, *self._split(resume, pairs, val_pairs)
+        )
         self.loader, self.sampler = make_loader(self.train_data, config, self.dist)
         self.iterations_per_epoch = len(self.loader)
         self.images_per_epoch = images_per_epoch(self.loader, self.dist)
