@@ -77,7 +77,7 @@ def quantize(x: torch.Tensor, bit_depth: int = 8) -> torch.Tensor:
         raise ValueError(f"bit_depth must be 8 or 16, got {bit_depth}")
     peak = float(2**bit_depth - 1)
     # One temporary, rounded and rescaled in place: a 24-megapixel image is large.
-    return torch.round(x * peak).div_(peak).clamp_(0.0, 1.0)
+    return (x * peak).round_().div_(peak).clamp_(0.0, 1.0)
 
 
 def psnr(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
