@@ -8,6 +8,7 @@ cleanly where it is absent.
 
 from __future__ import annotations
 
+import csv
 import errno
 import io
 import os
@@ -71,10 +72,28 @@ def _one_thread():
     torch.set_num_threads(threads)
 
 
+def read_metrics_csv(run: str | os.PathLike) -> list[dict[str, str]]:
+    """The rows of a training run's ``metrics.csv``, as strings."""
+    with open(Path(run) / "metrics.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture
+def read_metrics():
+    """``read_metrics(run)``: the rows of the run folder's ``metrics.csv``."""
+    return read_metrics_csv
+
+
 def no_space(filename: str | os.PathLike | None = None) -> OSError:
     """The error a write to a full disk raises."""
     name = None if filename is None else os.fspath(filename)
     return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), name)
+
+
+@pytest.fixture(name="no_space")
+def no_space_fixture():
+    """``no_space(filename=None)``: the ``OSError`` a write to a full disk raises."""
+    return no_space
 
 
 class _FillingFile:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+from tqdm import tqdm
 
 from lowlight import cli, weights
+from lowlight.commands import enhance as enhance_command
 from lowlight.imageio import read_image
 
 
@@ -194,3 +198,51 @@ def test_exposure_and_strength_reach_every_result(photos, weights_file, tmp_path
     assert _run(photos / "a.png", "-o", tmp_path / "same", "--weights", weights_file,
                 "--strength", "0") == 0  # fmt: skip
     assert np.array_equal(np.array(Image.open(tmp_path / "same" / "a.png")), source)
+
+
+SUMMARY = r"(\d+) enhanced, (\d+) failed -> (.+) in \d+(\.\d)? s"
+
+
+def test_a_summary_line_ends_the_output(photos, weights_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert _run(photos, "-o", out, "--weights", weights_file) == 0
+    captured = capsys.readouterr()
+    last = captured.out.strip().splitlines()[-1]
+    assert re.fullmatch(SUMMARY, last).groups()[:3] == ("3", "0", f"{out}{os.sep}"), last
+    assert captured.err == ""  # no terminal here: no bar
+
+
+def test_the_summary_counts_failures_too(photos, weights_file, tmp_path, capsys):
+    (photos / "broken.png").write_bytes(b"not a png")
+    out = tmp_path / "out"
+    assert _run(photos, "-o", out, "--weights", weights_file) == 1
+    captured = capsys.readouterr()
+    last = captured.out.strip().splitlines()[-1]
+    assert re.fullmatch(SUMMARY, last).groups()[:3] == ("3", "1", f"{out}{os.sep}"), last
+    assert captured.err.strip().splitlines()[-1] == "lowlight enhance: 1 of 4 images failed"
+
+
+def test_quiet_prints_neither_bar_nor_summary(photos, weights_file, tmp_path, capsys):
+    assert _run(photos, "-o", tmp_path / "out", "--weights", weights_file, "--quiet") == 0
+    assert capsys.readouterr() == ("", "")
+    assert _files(tmp_path / "out") == {"a.png", "sub/b.jpg", "sub/deeper/c.png"}
+
+
+@pytest.mark.parametrize(("options", "disable"), [((), None), (("-q",), True)])
+def test_the_bar_runs_over_the_files_on_a_terminal(
+    photos, weights_file, tmp_path, monkeypatch, options, disable
+):
+    bars = []
+
+    class RecordingBar(tqdm):
+        def __init__(self, *args, **kwargs) -> None:
+            bars.append(kwargs)
+            super().__init__(*args, **{**kwargs, "disable": False, "file": io.StringIO()})
+            kwargs["bar"] = self
+
+    monkeypatch.setattr(enhance_command, "tqdm", RecordingBar)
+    assert _run(photos, "-o", tmp_path / "out", "--weights", weights_file, *options) == 0
+    [settings] = [bar for bar in bars if bar.get("desc") == "enhance"]
+    # tqdm's disable=None draws the bar only when its stream is a terminal.
+    assert settings["disable"] is disable and settings["total"] == 3
+    assert settings["bar"].n == 3 and settings["unit"] == "image"

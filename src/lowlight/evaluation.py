@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable
@@ -16,10 +17,11 @@ from torch import nn
 from lowlight.data.pairs import ImagePair, find_pairs
 from lowlight.errors import LowlightError
 from lowlight.imageio import read_rgb
+from lowlight.imageio.arrays import from_batch, to_batch
 from lowlight.imageio.atomic import atomic_write
-from lowlight.metrics import protocol, psnr, psnr_gt_mean, quantize, ssim, ssim_gt_mean
-from lowlight.models.colour import image_saturation
-from lowlight.training.loss_weights import color_flag
+from lowlight.imageio.samples import to_samples
+from lowlight.metrics import protocol, score_image
+from lowlight.training.loss_weights import COLOR_THRESHOLDS
 
 __all__ = ["evaluate_folder", "evaluation_protocol", "METRICS"]
 
@@ -27,11 +29,6 @@ __all__ = ["evaluate_folder", "evaluation_protocol", "METRICS"]
 SSIM_WINDOW = 11
 # The per-image scores averaged into the result's "mean".
 METRICS = ("psnr", "ssim", "psnr_gt_mean", "ssim_gt_mean", "seconds")
-
-
-def _to_batch(rgb: np.ndarray, device: torch.device) -> torch.Tensor:
-    """(H, W, 3) float array -> (1, 3, H, W) tensor on ``device``."""
-    return torch.from_numpy(rgb).permute(2, 0, 1).unsqueeze(0).to(device)
 
 
 def _output_folder(save_outputs: str | os.PathLike | None, data_dir: Path) -> Path | None:
@@ -58,10 +55,10 @@ def _output_folder(save_outputs: str | os.PathLike | None, data_dir: Path) -> Pa
 
 def _save_png(image: torch.Tensor, path: Path) -> None:
     """Write a (1, 3, H, W) image in [0, 1] as an 8-bit PNG, atomically."""
-    levels = (quantize(image[0]) * 255.0).round().to(torch.uint8).permute(1, 2, 0)
+    levels = to_samples(from_batch(image), 8)
     try:
         with atomic_write(path) as handle:
-            Image.fromarray(levels.cpu().numpy()).save(handle, format="PNG")
+            Image.fromarray(levels).save(handle, format="PNG")
     except OSError as exc:
         raise LowlightError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
@@ -101,22 +98,13 @@ def _score_pair(
             f"{pair.low}: size {low_rgb.shape[1]}x{low_rgb.shape[0]} differs from its reference "
             f"{pair.high} ({high_rgb.shape[1]}x{high_rgb.shape[0]})"
         )
-    output, seconds = _run_model(model, _to_batch(low_rgb, device), device)
+    output, seconds = _run_model(model, to_batch(low_rgb).to(device), device)
     output = output.float().cpu()
-    high = _to_batch(high_rgb, torch.device("cpu"))
+    high = to_batch(high_rgb)
     if output_dir is not None:
         _save_png(output, output_dir / f"{pair.name}.png")
-    saturation = float(image_saturation(output)[0])
-    return {
-        "name": pair.name,
-        "psnr": float(psnr(output, high)[0]),
-        "ssim": float(ssim(output, high)[0]),
-        "psnr_gt_mean": float(psnr_gt_mean(output, high)[0]),
-        "ssim_gt_mean": float(ssim_gt_mean(output, high)[0]),
-        "saturation": saturation,
-        "color_flag": color_flag(saturation),
-        "seconds": seconds,
-    }
+    scores = score_image(output, high, COLOR_THRESHOLDS)
+    return {"name": pair.name, **dataclasses.asdict(scores), "seconds": seconds}
 
 
 def evaluation_protocol() -> dict[str, str]:
@@ -128,7 +116,7 @@ def evaluation_protocol() -> dict[str, str]:
         "seconds": "wall-clock of the model's forward pass per image, excluding reading and "
         "scoring; the first image includes any warm-up; 0 for the identity baseline",
         "saturation": "mean HSV saturation (max - min) / max of the output; color_flag from "
-        "lowlight.training.loss_weights.color_flag",
+        "lowlight.metrics.color_flag with lowlight.training.loss_weights.COLOR_THRESHOLDS",
     }
 
 

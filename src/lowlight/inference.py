@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
 from tqdm import tqdm
 
 from lowlight.errors import LowlightError
-from lowlight.imageio.pil_convert import float_to_pil, pil_to_float
-from lowlight.imageio.samples import luma, quantize, to_float
+from lowlight.imageio.arrays import ImageLike, from_batch, image_to_rgb, rgb_like, to_batch
 from lowlight.imageio.tiling import tile_process, tile_starts
 from lowlight.imageio.tone import match_low_frequencies, reduced_size
 from lowlight.models import UnifiedLowLightEnhancer
@@ -48,12 +45,6 @@ DEFAULT_OVERLAP = 64
 MIN_TILE = 32
 # The exposure control's range, in stops either way (2**8: far past any useful correction).
 MAX_EXPOSURE_STOPS = 8.0
-
-# What a PIL image of each mode comes back as, where that is not its own mode.
-_PIL_RESULT_MODES = {"1": "L", "P": "RGB", "PA": "RGBA", "La": "LA", "RGBa": "RGBA"}
-_PIL_KEPT_INFO = ("icc_profile", "exif", "dpi")
-
-ImageLike = np.ndarray | Image.Image
 
 
 def choose_tile(height: int, width: int, tile: int | None = None) -> int | None:
@@ -192,77 +183,19 @@ def enhance(
 
     Example:
         >>> import numpy as np, lowlight
+        >>> model = lowlight.load_model()
         >>> dark = np.zeros((64, 64, 3), dtype=np.uint8)
-        >>> bright = lowlight.enhance(dark, model=model)  # doctest: +SKIP
+        >>> bright = lowlight.enhance(dark, model=model)
+        >>> bright.shape, bright.dtype
+        ((64, 64, 3), dtype('uint8'))
     """
-    if isinstance(image, Image.Image):
-        rgb, alpha, _ = pil_to_float(image)
-    elif isinstance(image, np.ndarray):
-        rgb, alpha = _array_to_float(image), None
-    else:
-        raise LowlightError(
-            f"enhance() takes a NumPy array or a PIL image, got {type(image).__name__}"
-        )
     check_controls(exposure, strength)
+    rgb, alpha = image_to_rgb(image)
     if model is None:
         from lowlight.weights import load_model
 
         model = load_model(device=device)
-    tensor = torch.from_numpy(rgb).permute(2, 0, 1).unsqueeze(0)
     enhanced = enhance_tensor(
-        model, tensor, tile=tile, progress=progress, exposure=exposure, strength=strength
-    )[0]
-    enhanced = enhanced.permute(1, 2, 0).numpy()
-    if isinstance(image, Image.Image):
-        return _float_to_pil_like(enhanced, alpha, image)
-    return _float_to_array_like(enhanced, image)
-
-
-def _array_to_float(array: np.ndarray) -> np.ndarray:
-    """The RGB of an input array as float32 (H, W, 3) in [0, 1]."""
-    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (1, 3, 4)):
-        raise LowlightError(
-            f"expected an array of shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), "
-            f"got {array.shape}"
-        )
-    if array.shape[0] == 0 or array.shape[1] == 0:
-        raise LowlightError(f"the image is empty: shape {array.shape}")
-    if not (array.dtype in (np.uint8, np.uint16) or np.issubdtype(array.dtype, np.floating)):
-        raise LowlightError(f"expected uint8, uint16 or float samples, got {array.dtype}")
-    channels = array[..., None] if array.ndim == 2 else array
-    colour = channels[..., :3] if channels.shape[2] >= 3 else channels[..., :1]
-    if np.issubdtype(array.dtype, np.floating):
-        low, high = float(np.min(colour)), float(np.max(colour))
-        if not (np.isfinite(low) and np.isfinite(high)) or low < -1e-3 or high > 1 + 1e-3:
-            raise LowlightError(
-                f"float images must hold values in [0, 1], got [{low:g}, {high:g}]; "
-                "divide 8-bit values by 255"
-            )
-    rgb = to_float(colour)
-    return rgb if rgb.shape[2] == 3 else np.repeat(rgb, 3, axis=2)
-
-
-def _float_to_array_like(rgb: np.ndarray, like: np.ndarray) -> np.ndarray:
-    """The enhanced RGB in the shape and dtype of the input array (alpha copied from it)."""
-    colour_channels = 3 if like.ndim == 3 and like.shape[2] >= 3 else 1
-    values = rgb if colour_channels == 3 else luma(rgb)[..., None]
-    if like.dtype == np.uint8:
-        samples = quantize(values, 8)
-    elif like.dtype == np.uint16:
-        samples = quantize(values, 16)
-    else:
-        samples = np.clip(values, 0.0, 1.0).astype(like.dtype)
-    if like.ndim == 2:
-        return np.ascontiguousarray(samples[..., 0])
-    if like.shape[2] == 4:
-        return np.concatenate([samples, like[..., 3:]], axis=2)
-    return np.ascontiguousarray(samples)
-
-
-def _float_to_pil_like(rgb: np.ndarray, alpha: np.ndarray | None, like: Image.Image) -> Image.Image:
-    mode = _PIL_RESULT_MODES.get(like.mode, like.mode)
-    if like.mode == "P" and alpha is not None:
-        mode = "RGBA"
-    result = float_to_pil(rgb, alpha, mode)
-    result.info.update({key: like.info[key] for key in _PIL_KEPT_INFO if key in like.info})
-    return result
+        model, to_batch(rgb), tile=tile, progress=progress, exposure=exposure, strength=strength
+    )
+    return rgb_like(from_batch(enhanced), alpha, image)

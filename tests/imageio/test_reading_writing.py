@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import logging
 import os
 import struct
 import warnings
@@ -23,6 +24,7 @@ from lowlight.imageio import (
     output_format,
     read_image,
     read_rgb,
+    wide,
     write_image,
 )
 
@@ -165,6 +167,22 @@ def test_16bit_is_read_exactly_and_kept(tmp_path: Path, extension: str, channels
     if extension == ".tif" and channels != 2:
         tifffile = pytest.importorskip("tifffile")
         np.testing.assert_array_equal(tifffile.imread(written).reshape(samples.shape), samples)
+
+
+def test_a_16bit_file_read_at_8_bits_says_so(tmp_path: Path, monkeypatch, caplog) -> None:
+    samples = _samples((5, 7, 3), np.uint16, seed=9)
+    _png16(tmp_path / "wide.png", samples)
+
+    def refuse(*args: object) -> None:
+        raise ValueError("no such unpacker")
+
+    monkeypatch.setattr(wide, "_decode_with", refuse)
+    with caplog.at_level(logging.WARNING, logger="lowlight.imageio"):
+        data = read_image(tmp_path / "wide.png")
+    assert data.bit_depth == 8
+    np.testing.assert_array_equal(np.round(data.rgb * 255), samples >> 8)
+    expected = f"{tmp_path / 'wide.png'}: read at 8 bits, not 16: Pillow refused the low bytes'"
+    assert expected in caplog.text
 
 
 def test_16bit_is_written_as_8bit_where_the_format_has_no_16bit(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@ reported once (file and reason), the rest scored or trained on, inputs untouched
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import math
@@ -171,7 +170,7 @@ def skipped_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 def test_train_warns_once_per_bad_pair_and_trains_on_the_rest(
-    mixed_data, tiny_config, tmp_path, caplog
+    mixed_data, tiny_config, tmp_path, caplog, read_metrics
 ) -> None:
     root, bad = mixed_data
     validation = tmp_path / "val"
@@ -194,8 +193,7 @@ def test_train_warns_once_per_bad_pair_and_trains_on_the_rest(
     assert [w for w in warnings if w.startswith("skipped pair 0: ")] == [
         f"skipped pair 0: {validation / 'low' / '0.png'}: not an image file Pillow can read"
     ]
-    with open(run / "metrics.csv", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = read_metrics(run)
     assert len(rows) == 1 and math.isfinite(float(rows[0]["val_psnr"]))
     assert (run / "best.safetensors").is_file() and (run / "last.pt").is_file()
 

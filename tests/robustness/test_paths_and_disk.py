@@ -22,10 +22,6 @@ from lowlight.cli import main
 from lowlight.training.checkpoint import load_checkpoint
 
 
-def no_space(filename: str | os.PathLike | None = None) -> OSError:
-    return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), filename and os.fspath(filename))
-
-
 def run(capsys, *argv: str | Path) -> tuple[int, list[str]]:
     status = main([str(arg) for arg in argv])
     err = capsys.readouterr().err
@@ -101,7 +97,7 @@ def test_enhance_existing_read_only_output_folder_is_a_usage_error_exit_2(
 
 
 def test_enhance_full_disk_creating_the_output_folder_is_a_usage_error_exit_2(
-    photos, weights_file, tmp_path, capsys, monkeypatch
+    photos, weights_file, tmp_path, capsys, monkeypatch, no_space
 ) -> None:
     out = tmp_path / "out"
     fail_mkdir_of(monkeypatch, out, no_space(out))
@@ -282,7 +278,7 @@ def test_train_full_disk_writing_metrics_or_config_exits_2_without_a_temporary_f
 
 
 def test_train_full_disk_creating_the_run_folder_is_a_usage_error_exit_2(
-    pairs, tiny_config, tmp_path, capsys, monkeypatch
+    pairs, tiny_config, tmp_path, capsys, monkeypatch, no_space
 ) -> None:
     run_dir = tmp_path / "run"
     fail_mkdir_of(monkeypatch, run_dir, no_space(run_dir))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import signal
@@ -50,11 +49,6 @@ def train_args(data: Path, out: Path, options: Path) -> list[str]:
     ]
 
 
-def read_rows(run: Path) -> list[dict[str, str]]:
-    with open(run / "metrics.csv", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 def assert_same_rows(got: list[dict[str, str]], expected: list[dict[str, str]]) -> None:
     assert len(got) == len(expected)
     for index, (a, b) in enumerate(zip(got, expected, strict=True)):
@@ -74,7 +68,9 @@ def assert_same_tensors(got: dict, expected: dict, what: str) -> None:
         assert difference <= TOLERANCE, f"{what} {key} differs by {difference}"
 
 
-def test_killed_run_resumes_to_the_same_result(pair_data: Path, tmp_path: Path) -> None:
+def test_killed_run_resumes_to_the_same_result(
+    pair_data: Path, tmp_path: Path, read_metrics
+) -> None:
     options = tmp_path / "tiny.yaml"
     options.write_text(
         yaml.safe_dump(
@@ -118,7 +114,7 @@ def test_killed_run_resumes_to_the_same_result(pair_data: Path, tmp_path: Path) 
     reference = tmp_path / "reference"
     assert main(train_args(pair_data, reference, options)) == 0
 
-    assert_same_rows(read_rows(killed), read_rows(reference))
+    assert_same_rows(read_metrics(killed), read_metrics(reference))
     for name in ("split.json", "config.yaml"):
         expected = (reference / name).read_text().replace(str(reference), str(killed))
         assert (killed / name).read_text() == expected, name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from lowlight.metrics import color_flag
 from lowlight.training import loss_weights
 from lowlight.training.loss_weights import (
     COLOR_THRESHOLDS,
@@ -12,9 +13,7 @@ from lowlight.training.loss_weights import (
     STAGE_WEIGHTS,
     TRAINING_DEFAULTS,
     WEIGHT_KEYS,
-    color_flag,
     ramp_colour,
-    saturation_penalty,
     stage_loss_weights,
 )
 
@@ -168,15 +167,7 @@ def test_color_thresholds() -> None:
     ],
 )
 def test_color_flag_boundaries(saturation: float, flag: str) -> None:
-    assert color_flag(saturation) == flag
-
-
-@pytest.mark.parametrize(
-    ("saturation", "penalty"),
-    [(0.0, 0.30), (0.10, 0.20), (0.25, 0.05), (0.30, 0.0), (0.31, 0.0), (1.0, 0.0)],
-)
-def test_saturation_penalty(saturation: float, penalty: float) -> None:
-    assert saturation_penalty(saturation) == pytest.approx(penalty, abs=1e-12)
+    assert color_flag(saturation, COLOR_THRESHOLDS) == flag
 
 
 def test_training_defaults() -> None:

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import csv
 import logging
 import math
+import re
 from pathlib import Path
 
 import pytest
 import torch
 import yaml
+from tqdm import tqdm
 
 from lowlight.cli import main
 from lowlight.data import ExposureMixDataset
 from lowlight.models import UnifiedLowLightEnhancer
 from lowlight.models.colour import EnhancedGlobalColorCorrection
+from lowlight.training import trainer as trainer_module
 from lowlight.training.checkpoint import load_checkpoint
 from lowlight.training.loss_weights import TRAINING_DEFAULTS, WEIGHT_KEYS, stage_loss_weights
 from lowlight.training.objective import term_name
@@ -41,11 +43,6 @@ ROW_COLUMNS = (
     "lr_mask",
     "lr_other",
 )
-
-
-def read_metrics(run: Path) -> list[dict[str, str]]:
-    with open(run / "metrics.csv", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def snapshot(module: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -104,7 +101,7 @@ def cli_run(pair_data: Path, tmp_path: Path) -> Path:
 
 
 # ----------------------------------------------------------------------- a whole run, resume
-def test_tiny_run_writes_every_file(cli_run: Path) -> None:
+def test_tiny_run_writes_every_file(cli_run: Path, read_metrics) -> None:
     for name in ("config.yaml", "split.json", "metrics.csv", "last.pt", "best.safetensors"):
         assert (cli_run / name).is_file(), name
     rows = read_metrics(cli_run)
@@ -130,7 +127,7 @@ def test_tiny_run_writes_every_file(cli_run: Path) -> None:
     assert load_checkpoint(cli_run)["epoch"] == 3
 
 
-def test_resume_with_more_epochs_extends_the_last_stage(cli_run: Path) -> None:
+def test_resume_with_more_epochs_extends_the_last_stage(cli_run: Path, read_metrics) -> None:
     before = read_metrics(cli_run)
     assert main(["train", "--out", str(cli_run), "--resume", "--epochs", "4"]) == 0
     after = read_metrics(cli_run)
@@ -308,7 +305,7 @@ def test_nan_batch_counted_in_the_row(make_config) -> None:
     assert all_finite(trainer.model)
 
 
-def test_non_finite_losses_mid_run_are_skipped_and_logged(make_config) -> None:
+def test_non_finite_losses_mid_run_are_skipped_and_logged(make_config, read_metrics) -> None:
     trainer = Trainer(make_config())
     calls = {"n": 0}
     forward = trainer.objective.forward
@@ -445,3 +442,26 @@ def test_init_weights_can_take_another_design(make_config, tmp_path: Path) -> No
     )
     assert trainer.model.detail_scale == 8 and trainer.config.model["highlight_knee"] == 0.9
     assert torch.equal(trainer.model.decoder.head[0].weight, legacy.decoder.head[0].weight)
+
+
+@pytest.mark.parametrize(("samples", "images"), [(4, 4), (5, 4), (1, 1)])
+def test_the_progress_bar_counts_images_to_the_end_with_rate_and_time_left(
+    make_config, monkeypatch, samples: int, images: int
+) -> None:
+    """The bar advances with every batch, in images, and ends at N/N: it once sat at 0/N."""
+    finished: list[tuple[int, int, str]] = []
+
+    class RecordingBar(tqdm):
+        def close(self) -> None:
+            if not self.disable:  # close runs again on deletion, after disabling the bar
+                finished.append((self.n, self.total, str(self)))
+            super().close()
+
+    monkeypatch.setattr(trainer_module, "tqdm", RecordingBar)
+    trainer = Trainer(make_config(samples_per_epoch=samples, stage_epochs=(2, 0, 0)))
+    assert trainer.images_per_epoch == images  # batch 2: an odd last crop is dropped
+    trainer.fit()
+    assert [(n, total) for n, total, _ in finished] == [(images, images)] * 2
+    for _, _, shown in finished:
+        assert f"{images}/{images}" in shown and "img/s" in shown, shown
+        assert re.search(r"\[\d\d:\d\d<\d\d:\d\d", shown), shown  # elapsed<left

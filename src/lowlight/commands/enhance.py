@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Results keep their names relative to each input folder, their bit depth (16-bit PNG "
         "and TIFF), alpha, ICC profile and EXIF where the format allows; each is written "
         "atomically and no input is ever overwritten. A file that fails is reported on one "
-        "line and the rest carry on; the exit status is then 1.",
+        "line and the rest carry on; the exit status is then 1. On a terminal a progress bar "
+        "runs over the files; the last line of output counts the results.",
     )
     parser.add_argument(
         "inputs", nargs="+", metavar="INPUT", help="image file, folder or glob pattern"
@@ -73,11 +75,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="allow OUTDIR to be an input folder; results whose name an input already has "
         "get an '-enhanced' suffix",
     )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress bar and no summary line (failures are still reported)",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Enhance every input; 0 if all succeeded, 1 if any file failed."""
+    """Enhance every input; 0 if all succeeded, 1 if any file failed.
+
+    Unless ``--quiet``, a bar over the files is shown on a terminal (stderr) and a summary
+    line ends the output on stdout: ``73 enhanced, 0 failed -> out/ in 56 s``.
+    """
+    start = time.perf_counter()
     choose_tile(1, 1, args.tile)  # reject a bad --tile or control before any work
     check_controls(args.exposure, args.strength)
     extension = _extension(args.format)
@@ -91,18 +104,48 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args.weights, device=parse_device(args.device))
     _prepare_output_folder(output)
     failed = 0
-    for job in tqdm(jobs, desc="enhance", unit="image", disable=None):
-        try:
-            _enhance_file(job, model, args)
-        except LowlightError as exc:
-            failed += 1
-            _report(job, str(exc))
-        except (RuntimeError, ValueError, OSError, MemoryError) as exc:
-            failed += 1
-            _report(job, f"{type(exc).__name__}: {exc}")
+    # disable=None: the bar is drawn on a terminal only. It advances when a file is done.
+    bar = tqdm(total=len(jobs), desc="enhance", unit="image", disable=True if args.quiet else None)
+    with bar:
+        for job in jobs:
+            try:
+                _enhance_file(job, model, args)
+            except LowlightError as exc:
+                failed += 1
+                _report(job, str(exc))
+            except (RuntimeError, ValueError, OSError, MemoryError) as exc:
+                failed += 1
+                _report(job, f"{type(exc).__name__}: {exc}")
+            bar.update()
     if failed:
         print(f"lowlight enhance: {failed} of {len(jobs)} images failed", file=sys.stderr)
+    if not args.quiet:
+        print(summary(len(jobs) - failed, failed, output, time.perf_counter() - start))
     return 1 if failed else 0
+
+
+def summary(enhanced: int, failed: int, output: Path, seconds: float) -> str:
+    """The closing line: ``73 enhanced, 0 failed -> out/ in 56 s``.
+
+    Example:
+        >>> summary(73, 0, Path("out"), 56.2)
+        '73 enhanced, 0 failed -> out/ in 56 s'
+        >>> summary(2, 1, Path("results/"), 3.14)
+        '2 enhanced, 1 failed -> results/ in 3.1 s'
+        >>> summary(500, 0, Path("out"), 754)
+        '500 enhanced, 0 failed -> out/ in 12 min 34 s'
+    """
+    folder = os.path.join(output, "")  # with one trailing separator
+    return f"{enhanced} enhanced, {failed} failed -> {folder} in {_duration(seconds)}"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s"
 
 
 def _enhance_file(job: Job, model: UnifiedLowLightEnhancer, args: argparse.Namespace) -> None:
@@ -115,7 +158,7 @@ def _enhance_file(job: Job, model: UnifiedLowLightEnhancer, args: argparse.Names
         source.rgb,
         model=model,
         tile=args.tile,
-        progress=True,
+        progress=not args.quiet,
         exposure=args.exposure,
         strength=args.strength,
     )

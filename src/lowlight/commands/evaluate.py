@@ -20,14 +20,17 @@ _HEADER = (
 )
 
 
+# What ``lowlight evaluate --help`` says the command does.
+_DESCRIPTION = (
+    "Enhance every DIR/low image and score it against DIR/high (same file name): PSNR and SSIM "
+    "on uint8 RGB as the field reports LOL (11x11 Gaussian SSIM, sigma 1.5), and the same after "
+    "GT-mean rescaling, labelled as such. Exit status 1 if any pair failed."
+)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "evaluate",
-        help="score a model on paired low/high images (PSNR, SSIM, GT-mean)",
-        description="Enhance every DIR/low image and score it against DIR/high (same file name): "
-        "PSNR and SSIM on uint8 RGB as the field reports LOL (11x11 Gaussian SSIM, sigma 1.5), "
-        "and the same after GT-mean rescaling, labelled as such. Exit status 1 if any pair failed.",
-    )
+    summary = "score a model on paired low/high images (PSNR, SSIM, GT-mean)"
+    parser = subparsers.add_parser("evaluate", help=summary, description=_DESCRIPTION)
     parser.add_argument("--data", required=True, help="folder with low/ and high/ subfolders")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--weights", help="safetensors weights file (default: the shipped model)")

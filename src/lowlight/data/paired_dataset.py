@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
@@ -13,6 +12,7 @@ from torch.utils.data import Dataset
 from lowlight.data.pairs import ImagePair
 from lowlight.errors import LowlightError
 from lowlight.imageio import read_rgb
+from lowlight.imageio.arrays import to_batch
 
 __all__ = ["PairedCropDataset", "PairedImageDataset", "load_pair"]
 
@@ -33,11 +33,8 @@ def load_pair(pair: ImagePair) -> tuple[torch.Tensor, torch.Tensor]:
             f"high is {high.shape[1]}x{high.shape[0]} ({pair.low} and {pair.high} must be the "
             "same size)"
         )
-
-    def to_tensor(array: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(array).permute(2, 0, 1).to(torch.float16).contiguous()
-
-    return to_tensor(low), to_tensor(high)
+    halves = [to_batch(image)[0].to(torch.float16).contiguous() for image in (low, high)]
+    return halves[0], halves[1]
 
 
 def _load_usable(

@@ -12,6 +12,7 @@ from typing import Any
 from PIL import Image
 
 from lowlight.errors import LowlightError
+from lowlight.imageio.batch import is_dead_link
 
 __all__ = ["ImagePair", "find_pairs", "split_by_scene", "resolve_link_file"]
 
@@ -61,11 +62,6 @@ def _natural_key(name: str) -> list[Any]:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
-def _is_dead_link(path: Path) -> bool:
-    """A symbolic link whose target is missing or that loops back to itself."""
-    return path.is_symlink() and not path.exists()
-
-
 def _images_by_stem(folder: Path) -> dict[str, Path]:
     """Image files of ``folder`` by stem (link files followed); hidden files are ignored."""
     extensions = Image.registered_extensions()
@@ -75,7 +71,7 @@ def _images_by_stem(folder: Path) -> dict[str, Path]:
             continue
         # is_file() follows symbolic links: a linked target is an ordinary image. A broken or
         # looping link is kept too, so that reading it reports the link, not a missing partner.
-        if path.is_file() or _is_dead_link(path):
+        if path.is_file() or is_dead_link(path):
             by_stem.setdefault(path.stem, []).append(path)
     clashes = [paths for paths in by_stem.values() if len(paths) > 1]
     if clashes:

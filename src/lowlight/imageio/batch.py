@@ -10,7 +10,15 @@ from pathlib import Path
 
 from lowlight.errors import LowlightError
 
-__all__ = ["InputFile", "Job", "find_inputs", "plan_jobs", "IMAGE_EXTENSIONS", "CLASH_SUFFIX"]
+__all__ = [
+    "InputFile",
+    "Job",
+    "find_inputs",
+    "plan_jobs",
+    "is_dead_link",
+    "IMAGE_EXTENSIONS",
+    "CLASH_SUFFIX",
+]
 
 # What a folder search picks up (files named explicitly are tried whatever their extension).
 IMAGE_EXTENSIONS = frozenset(
@@ -121,7 +129,7 @@ def plan_jobs(
 
 def _expand(spec: str, excluded: Path | None) -> list[InputFile]:
     path = Path(spec)
-    if path.is_file() or _is_bad_link(path):  # a bad link gets its own per-file error
+    if path.is_file() or is_dead_link(path):  # a bad link gets its own per-file error
         return [InputFile(path, Path(path.name), _resolved(path).parent)]
     if path.is_dir():
         return _search(path, path, excluded)
@@ -135,7 +143,7 @@ def _expand(spec: str, excluded: Path | None) -> list[InputFile]:
             continue
         if found.is_dir():
             items.extend(_search(found, base, excluded))
-        elif found.is_file() or _is_bad_link(found):
+        elif found.is_file() or is_dead_link(found):
             items.append(InputFile(found, _relative(found, base), _resolved(base)))
     if not items:
         raise LowlightError(f"no image files match {spec}")
@@ -174,8 +182,11 @@ def _resolved(path: Path) -> Path:
     return Path(os.path.realpath(path))
 
 
-def _is_bad_link(path: Path) -> bool:
-    """A symbolic link that leads nowhere (broken, or a loop)."""
+def is_dead_link(path: Path) -> bool:
+    """A symbolic link that leads nowhere: its target is missing, or it loops back to itself.
+
+    Searches keep such links, so that reading one reports the link rather than nothing.
+    """
     return path.is_symlink() and not path.exists()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from lowlight.imageio.samples import luma, quantize, to_float
+from lowlight.imageio.samples import luma, to_float, to_samples
 
 __all__ = ["pil_to_float", "float_to_pil", "SIXTEEN_BIT_GREY_MODES"]
 
@@ -59,15 +59,15 @@ def float_to_pil(rgb: np.ndarray, alpha: np.ndarray | None, mode: str) -> Image.
         if mode == "F":
             return Image.fromarray(np.clip(grey, 0.0, 1.0).astype(np.float32))
         if mode == "I":
-            return Image.fromarray(quantize(grey, 16).astype(np.int32))
+            return Image.fromarray(to_samples(grey, 16).astype(np.int32))
         if mode in SIXTEEN_BIT_GREY_MODES:
-            return Image.fromarray(quantize(grey, 16)).convert(mode)
+            return Image.fromarray(to_samples(grey, 16)).convert(mode)
         if mode == "L":
-            return Image.fromarray(quantize(grey, 8))
-        return Image.fromarray(np.stack([quantize(grey, 8), _alpha8(alpha, grey.shape)], -1))
+            return Image.fromarray(to_samples(grey, 8))
+        return Image.fromarray(np.stack([to_samples(grey, 8), _alpha8(alpha, grey.shape)], -1))
     if mode == "RGB":
-        return Image.fromarray(quantize(rgb, 8))
-    with_alpha = np.concatenate([quantize(rgb, 8), _alpha8(alpha, rgb.shape[:2])[..., None]], -1)
+        return Image.fromarray(to_samples(rgb, 8))
+    with_alpha = np.concatenate([to_samples(rgb, 8), _alpha8(alpha, rgb.shape[:2])[..., None]], -1)
     rgba = Image.fromarray(with_alpha)
     return rgba if mode == "RGBA" else rgba.convert(mode)
 
@@ -75,4 +75,4 @@ def float_to_pil(rgb: np.ndarray, alpha: np.ndarray | None, mode: str) -> Image.
 def _alpha8(alpha: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
     if alpha is None:
         return np.full(shape, 255, dtype=np.uint8)
-    return quantize(alpha, 8)
+    return to_samples(alpha, 8)

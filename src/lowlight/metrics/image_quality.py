@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from lowlight.models.colour import luminance
+
 __all__ = [
     "quantize",
     "psnr",
@@ -28,8 +30,6 @@ SSIM_K2 = 0.03
 # Gaussian window: sigma 1.5 truncated at 3.5 sigma gives scikit-image's 11x11 window.
 SSIM_SIGMA = 1.5
 SSIM_WINDOW = 11
-# Rec. 601 luma: the grey level OpenCV's RGB2GRAY (and the field's GT-mean code) uses.
-GREY_WEIGHTS = (0.299, 0.587, 0.114)
 
 
 def _check_pair(pred: torch.Tensor, target: torch.Tensor) -> None:
@@ -56,20 +56,28 @@ def _out_dtype(x: torch.Tensor) -> torch.dtype:
     return torch.promote_types(x.dtype, torch.float32)
 
 
-def quantize(x: torch.Tensor) -> torch.Tensor:
-    """Round to the nearest uint8 level: ``round(x * 255) / 255`` clamped to [0, 1].
+def quantize(x: torch.Tensor, bit_depth: int = 8) -> torch.Tensor:
+    """Round to the nearest level of ``bit_depth`` bits: ``round(x * peak) / peak`` in [0, 1].
+
+    ``peak`` is 255 for 8 bits (how the metrics see an image) and 65535 for 16. Saving an image
+    stores these levels as integers (``lowlight.imageio.samples.to_samples``).
 
     Args:
         x: any shape, nominally in [0, 1].
+        bit_depth: 8 or 16.
 
     Returns:
-        Same shape and dtype, values in {0, 1/255, ..., 1}.
+        Same shape and dtype, values in {0, 1/peak, ..., 1}.
 
     Example:
         >>> quantize(torch.tensor([0.0, 0.5, 1.2]))
         tensor([0.0000, 0.5020, 1.0000])
     """
-    return torch.clamp(torch.round(x * 255.0) / 255.0, 0.0, 1.0)
+    if bit_depth not in (8, 16):
+        raise ValueError(f"bit_depth must be 8 or 16, got {bit_depth}")
+    peak = float(2**bit_depth - 1)
+    # One temporary, rounded and rescaled in place: a 24-megapixel image is large.
+    return (x * peak).round_().div_(peak).clamp_(0.0, 1.0)
 
 
 def psnr(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -171,8 +179,8 @@ def ssim(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def _grey_mean(rgb: torch.Tensor) -> torch.Tensor:
-    weights = torch.tensor(GREY_WEIGHTS, dtype=rgb.dtype, device=rgb.device).view(1, 3, 1, 1)
-    return (rgb * weights).sum(dim=1).mean(dim=(1, 2))
+    """Mean Rec. 601 luma of each image (OpenCV's RGB2GRAY, as the field's GT-mean code)."""
+    return luminance(rgb).mean(dim=(1, 2, 3))
 
 
 def gt_mean_rescale(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -18,8 +18,6 @@ __all__ = [
     "TRAINING_DEFAULTS",
     "ramp_colour",
     "stage_loss_weights",
-    "color_flag",
-    "saturation_penalty",
 ]
 
 WEIGHT_KEYS = (
@@ -86,12 +84,16 @@ RAMP_KEYS = ("w_color_consistency", "w_color_diversity", "w_exposure", "w_edge")
 # Default length of the ramp, in epochs within a stage.
 RAMP_WARMUP_EPOCHS = 20
 
+# The saturation figures of the recipe. ``lowlight.metrics.color_flag`` applies the first two:
+# validation and ``lowlight evaluate`` pass this mapping in, because metrics sit below training,
+# so the rule lives there and its figures stay here with every other figure of the seed. The
+# last two belong to a penalty the seed defined but never applied; no loss term uses them.
 COLOR_THRESHOLDS = MappingProxyType(
     {
         "min_saturation": 0.10,  # below: LOW_COLOR
         "critical_saturation": 0.04,  # below: CRITICAL_COLOR
-        "target_saturation": 0.30,  # the penalty pulls towards this
-        "saturation_penalty_factor": 1.0,  # scale of the penalty below target
+        "target_saturation": 0.30,  # the seed's penalty pulled towards this (unused)
+        "saturation_penalty_factor": 1.0,  # that penalty's scale below target (unused)
     }
 )
 
@@ -133,18 +135,3 @@ def stage_loss_weights(
         key: value * factor if key in RAMP_KEYS else value
         for key, value in STAGE_WEIGHTS[stage].items()
     }
-
-
-def color_flag(saturation: float) -> str:
-    """``"CRITICAL_COLOR"``, ``"LOW_COLOR"`` or ``"OK"`` for an image's mean saturation."""
-    if saturation < COLOR_THRESHOLDS["critical_saturation"]:
-        return "CRITICAL_COLOR"
-    if saturation < COLOR_THRESHOLDS["min_saturation"]:
-        return "LOW_COLOR"
-    return "OK"
-
-
-def saturation_penalty(saturation: float) -> float:
-    """``factor * max(0, target - saturation)``: how far below the target saturation an image is."""
-    shortfall = max(0.0, COLOR_THRESHOLDS["target_saturation"] - saturation)
-    return COLOR_THRESHOLDS["saturation_penalty_factor"] * shortfall

@@ -2,47 +2,34 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import logging
 import math
 import random
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
-from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
-from lowlight.data import (
-    ExposureMixDataset,
-    ImagePair,
-    PairedCropDataset,
-    PairedImageDataset,
-    find_pairs,
-    split_by_scene,
-)
+from lowlight.data import ImagePair, find_pairs
 from lowlight.errors import LowlightError
-from lowlight.imageio.atomic import atomic_write_text
-from lowlight.metrics import psnr, psnr_gt_mean, ssim
 from lowlight.models import UnifiedLowLightEnhancer
-from lowlight.models.colour import image_saturation
-from lowlight.training.checkpoint import LAST, PREVIOUS, load_checkpoint, save_checkpoint
+from lowlight.training.checkpoint import load_checkpoint, save_checkpoint
 from lowlight.training.config import TrainConfig
 from lowlight.training.distributed import init_distributed
 from lowlight.training.ema import WeightAverage
-from lowlight.training.loss_weights import color_flag, stage_loss_weights
+from lowlight.training.learning_rates import decay_learning_rates, group, param_groups
+from lowlight.training.loading import images_per_epoch, make_datasets, make_loader
+from lowlight.training.loss_weights import stage_loss_weights
 from lowlight.training.objective import TrainingObjective
-from lowlight.training.schedule import cosine_with_warmup, stage_of_epoch
-from lowlight.weights import load_model, save_weights
+from lowlight.training.run_folder import RunFolder
+from lowlight.training.schedule import stage_of_epoch
+from lowlight.training.validation import mixed_precision, validate, validation_summary
+from lowlight.weights import load_model
 
 __all__ = ["Trainer", "StepResult"]
 
 log = logging.getLogger("lowlight.train")
-
-DECAYED_GROUPS = ("decoder", "curve")
 
 
 @dataclass
@@ -71,18 +58,20 @@ class Trainer:
     DistributedDataParallel (``batch_size`` crops per process, so the global batch is
     ``batch_size x world size``); a batch skipped on one rank is skipped on all, validation
     metrics are reduced across ranks, and only rank 0 writes logs, checkpoints and progress.
+    The run folder's files other than checkpoints are ``RunFolder``'s.
     """
 
     def __init__(self, config: TrainConfig, resume: bool = False) -> None:
         self.config = config
-        self.run_dir = Path(config.out)
+        self.folder = RunFolder(config.out)
+        self.run_dir = self.folder.path
         self.dist = init_distributed(config.device)
         self.device = self.dist.device(config.device)
         if config.threads:
             torch.set_num_threads(config.threads)
         if not self.dist.is_main:
             log.setLevel(logging.WARNING)
-        self._check_run_dir(resume)
+        self.folder.check(resume)
         # Every input (data, weights files, model) is checked before the run folder is
         # created, so that a mistake in one leaves nothing behind.
         pairs, val_pairs = self._find_pairs()
@@ -92,9 +81,11 @@ class Trainer:
         self.forward_model: torch.nn.Module = self.model
         self.objective = TrainingObjective(config.perceptual_weights).to(self.device)
         if self.dist.is_main:
-            self._create_run_dir()
+            self.folder.create()
         self.dist.barrier()
-        self.optimizer = torch.optim.AdamW(self._param_groups(), weight_decay=config.weight_decay)
+        self.optimizer = torch.optim.AdamW(
+            param_groups(self.model, config), weight_decay=config.weight_decay
+        )
         self.optimizer.register_step_post_hook(lambda *_: self.model.clamp_parameters_())
         self.average = (
             WeightAverage(self.model, config.ema_decay) if config.ema_decay is not None else None
@@ -106,51 +97,16 @@ class Trainer:
         self._mask_unfrozen = False
         self.rows: list[dict] = []
         self._set_mask_trainable(False)
-        self.train_data, self.val_data = self._load_data(resume, pairs, val_pairs)
-        self.sampler = (
-            DistributedSampler(self.train_data, self.dist.world_size, self.dist.rank, shuffle=False)
-            if self.dist.enabled
-            else None
+        self.train_data, self.val_data = make_datasets(
+            config, *self._split(resume, pairs, val_pairs)
         )
-        self.loader = DataLoader(
-            self.train_data,
-            batch_size=config.batch_size,
-            shuffle=False,
-            sampler=self.sampler,
-            drop_last=len(self.train_data) >= config.batch_size * self.dist.world_size,
-            num_workers=config.num_workers,
-        )
+        self.loader, self.sampler = make_loader(self.train_data, config, self.dist)
         self.iterations_per_epoch = len(self.loader)
-        if config.image_size == 0 and config.batch_size > 1 and len(self.train_data.sizes) > 1:
-            raise LowlightError(
-                "whole-image training (image_size 0) with batch_size > 1 needs images of one "
-                f"size, found {len(self.train_data.sizes)} sizes; use batch_size 1 or crops"
-            )
+        self.images_per_epoch = images_per_epoch(self.loader, self.dist)
         if resume:
             self._restore(load_checkpoint(self.run_dir))
 
     # ----------------------------------------------------------------- set-up
-    def _check_run_dir(self, resume: bool) -> None:
-        """Refuse to resume nothing, or to start a new run over an old one."""
-        if resume and not (self.run_dir / LAST).exists() and not (self.run_dir / PREVIOUS).exists():
-            raise LowlightError(f"nothing to resume in {self.run_dir} (no {LAST})")
-        if not resume and (self.run_dir / LAST).exists():
-            raise LowlightError(
-                f"{self.run_dir} already holds a run; pass --resume to continue it "
-                "or choose another --out"
-            )
-
-    def _create_run_dir(self) -> None:
-        try:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            probe = self.run_dir / ".write-test"
-            probe.write_text("")
-            probe.unlink()
-        except OSError as exc:
-            raise LowlightError(
-                f"cannot write to run folder {self.run_dir}: {exc.strerror}"
-            ) from exc
-
     def _initial_model(self, resume: bool) -> UnifiedLowLightEnhancer:
         """A fresh enhancer, or the one in ``init_weights``.
 
@@ -174,27 +130,13 @@ class Trainer:
             log.info("initialised from %s", self.config.init_weights)
         return model
 
-    def _param_groups(self) -> list[dict]:
-        model, cfg = self.model, self.config
-        other = [*model.colour_affine.parameters(), *model.colour_correction.parameters()]
-        return [
-            {"name": "decoder", "params": list(model.decoder.parameters()), "lr": cfg.lr_decoder},
-            {
-                "name": "curve",
-                "params": list(model.curve_estimator.parameters()),
-                "lr": cfg.lr_curve,
-            },
-            {"name": "mask", "params": list(model.mask_predictor.parameters()), "lr": cfg.lr_mask},
-            {"name": "other", "params": other, "lr": cfg.lr_other},
-        ]
-
     @property
     def kept_model(self) -> UnifiedLowLightEnhancer:
         """The weights validation scores and ``best.safetensors`` keeps: the average, if any."""
         return self.average.model if self.average is not None else self.model
 
     def _group(self, name: str) -> dict:
-        return next(g for g in self.optimizer.param_groups if g["name"] == name)
+        return group(self.optimizer, name)
 
     def _find_pairs(self) -> tuple[list[ImagePair], list[ImagePair] | None]:
         """The pairs of ``data``, and of ``val_data`` (None when validation is split off)."""
@@ -202,33 +144,16 @@ class Trainer:
         val_pairs = find_pairs(self.config.val_data) if self.config.val_data else None
         return pairs, val_pairs
 
-    def _load_data(
+    def _split(
         self, resume: bool, pairs: list[ImagePair], val_pairs: list[ImagePair] | None
-    ) -> tuple[PairedCropDataset | ExposureMixDataset, PairedImageDataset]:
-        cfg = self.config
-        split_file = self.run_dir / "split.json"
-        if val_pairs is not None:
-            train_pairs = pairs
-        elif resume and split_file.exists():
-            names = json.loads(split_file.read_text())
-            val_names = set(names["val"])
-            train_pairs = [p for p in pairs if p.name not in val_names]
-            val_pairs = [p for p in pairs if p.name in val_names]
-        else:
-            train_pairs, val_pairs = split_by_scene(pairs, cfg.val_fraction, cfg.seed)
-        if not resume and self.dist.is_main:
-            split = {"train": [p.name for p in train_pairs], "val": [p.name for p in val_pairs]}
-            atomic_write_text(split_file, json.dumps(split, indent=1))
-        if cfg.max_val_images is not None:
-            val_pairs = val_pairs[: cfg.max_val_images]
-        log.info("data: %d training pairs, %d validation pairs", len(train_pairs), len(val_pairs))
-        train_data = PairedCropDataset(
-            train_pairs, cfg.image_size, cfg.samples_per_epoch, cfg.downscale
-        )
-        mix = cfg.mix()
-        if mix is not None:
-            train_data = ExposureMixDataset(train_data, mix)
-        return train_data, PairedImageDataset(val_pairs)
+    ) -> tuple[list[ImagePair], list[ImagePair]]:
+        """Training and validation pairs; ``split.json`` records them when a run starts."""
+        save = not resume and self.dist.is_main
+        if val_pairs is None:
+            return self.folder.split(pairs, self.config, resume, save)
+        if save:
+            self.folder.save_split(pairs, val_pairs)
+        return pairs, val_pairs
 
     def _restore(self, state: dict) -> None:
         self.model.load_state_dict(state["model"])
@@ -291,13 +216,6 @@ class Trainer:
         # DDP registers the parameters that require gradients when it is built.
         self.forward_model = self.dist.wrap(self.model, self.device)
 
-    def _update_decayed_lrs(self) -> None:
-        total = self.config.epochs * self.iterations_per_epoch
-        factor = cosine_with_warmup(self.global_step, total, self.config.warmup_iterations)
-        for name in DECAYED_GROUPS:
-            group = self._group(name)
-            group["lr"] = getattr(self.config, f"lr_{name}") * factor
-
     def banner(self) -> str:
         cfg = self.config
         params = sum(p.numel() for p in self.model.parameters())
@@ -314,16 +232,13 @@ class Trainer:
         )
 
     # ---------------------------------------------------------------- steps
-    def _autocast(self):
-        return torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda")
-
     def train_step(
         self, low: torch.Tensor, high: torch.Tensor, weights: dict[str, float]
     ) -> StepResult:
         """One guarded optimisation step on a batch (B, 3, S, S)."""
         self.optimizer.zero_grad(set_to_none=True)
         low, high = low.to(self.device), high.to(self.device)
-        with self._autocast():
+        with mixed_precision(self.device):
             output = self.forward_model(low)
         total, terms = self.objective(_float_output(output), high, weights)
         values = {k: v.item() for k, v in terms.items()}
@@ -336,7 +251,8 @@ class Trainer:
         if not torch.isfinite(grad_norm):
             self.optimizer.zero_grad(set_to_none=True)
             return StepResult(loss, values, grad_norm.item(), True)
-        self._update_decayed_lrs()
+        total_steps = self.config.epochs * self.iterations_per_epoch
+        decay_learning_rates(self.optimizer, self.config, self.global_step, total_steps)
         self.optimizer.step()
         if self.average is not None:
             self.average.update(self.model)
@@ -353,16 +269,20 @@ class Trainer:
         sums: dict[str, float] = {}
         done = skipped = 0
         start = time.perf_counter()
+        # Counted in images over all processes, so that it shows images per second and the
+        # time left in the epoch; it advances after each batch, skipped or not, and stays on
+        # screen at N/N with the epoch's speed and time.
         bar = tqdm(
-            self.loader,
+            total=self.images_per_epoch,
             desc=f"epoch {self.epoch + 1}/{cfg.epochs} (stage {stage})",
-            leave=False,
+            unit="img",
             dynamic_ncols=True,
             mininterval=2.0,
             disable=not self.dist.is_main,
         )
-        for low, high in bar:
+        for low, high in self.loader:
             result = self.train_step(low, high, weights)
+            bar.update(len(low) * self.dist.world_size)
             if result.skipped:
                 skipped += 1
                 log.warning(
@@ -372,7 +292,8 @@ class Trainer:
             done += 1
             for key, value in {"loss": result.loss, **result.terms}.items():
                 sums[key] = sums.get(key, 0.0) + value
-            bar.set_postfix(loss=f"{sums['loss'] / done:.4f}")
+            bar.set_postfix(loss=f"{sums['loss'] / done:.4f}", refresh=False)
+        bar.close()
         seconds = time.perf_counter() - start
         keys = sorted(sums)
         *totals, done, skipped = self.dist.sum(
@@ -386,49 +307,9 @@ class Trainer:
             "images_per_second": round(done * cfg.batch_size / max(seconds, 1e-9), 3),
         }
 
-    @torch.no_grad()
     def validate(self) -> dict:
-        """PSNR, SSIM, GT-mean PSNR, saturation and colour flags over the validation images.
-
-        GT-mean PSNR (each output scaled to its target's mean grey level) separates structure
-        from overall brightness, which on small datasets drifts between epochs.
-
-        Each rank scores its share of the images; sums and counts are reduced over ranks.
-        """
-        model = self.kept_model.eval()
-        scores = {"psnr": [], "ssim": [], "psnr_gt_mean": [], "saturation": []}
-        flags = {"LOW_COLOR": 0, "CRITICAL_COLOR": 0}
-        skipped = 0
-        for index in range(self.dist.rank, len(self.val_data), self.dist.world_size):
-            _, low, high = self.val_data[index]
-            with self._autocast():
-                image = model(low[None].to(self.device)).image.float()
-            if not torch.isfinite(image).all():
-                skipped += 1
-                continue
-            high = high[None].to(self.device)
-            scores["psnr"].append(float(psnr(image, high)[0]))
-            scores["ssim"].append(float(ssim(image, high)[0]))
-            scores["psnr_gt_mean"].append(float(psnr_gt_mean(image, high)[0]))
-            saturation = float(image_saturation(image)[0])
-            scores["saturation"].append(saturation)
-            flag = color_flag(saturation)
-            if flag in flags:
-                flags[flag] += 1
-        names = sorted(scores)
-        local = [sum(scores[k]) for k in names]
-        local += [len(scores["psnr"]), flags["LOW_COLOR"], flags["CRITICAL_COLOR"], skipped]
-        *totals, count, low_color, critical_color, skipped = self.dist.sum(local, self.device)
-        means = {
-            f"val_{k}": (total / count if count else math.nan)
-            for k, total in zip(names, totals, strict=True)
-        }
-        return {
-            **means,
-            "val_low_color": int(low_color),
-            "val_critical_color": int(critical_color),
-            "val_skipped": int(skipped),
-        }
+        """Score the kept weights on the validation images (see ``validation.validate``)."""
+        return validate(self.kept_model, self.val_data, self.dist, self.device)
 
     # ------------------------------------------------------------------ run
     def fit(self) -> list[dict]:
@@ -444,28 +325,15 @@ class Trainer:
         return self.rows
 
     def _fit_logged(self) -> None:
-        cfg = self.config
-        handler = logging.FileHandler(self.run_dir / "train.log")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-        handler.setLevel(logging.INFO)
-        log.addHandler(handler)
-        # train.log records INFO even where logging is not configured (Python API, notebooks).
-        previous_level = log.level
-        if log.getEffectiveLevel() > logging.INFO:
-            log.setLevel(logging.INFO)
-        try:
-            cfg.save(
-                self.run_dir / "config.yaml", f"perceptual loss: {self.objective.perceptual.kind}"
+        with self.folder.logging_to_file(log):
+            self.folder.save_config(
+                self.config, f"perceptual loss: {self.objective.perceptual.kind}"
             )
             log.info(self.banner())
             if self.epoch:
                 log.info("resumed at epoch %d (stage %d)", self.epoch, self.current_stage)
-            while self.epoch < cfg.epochs:
+            while self.epoch < self.config.epochs:
                 self._run_epoch()
-        finally:
-            log.removeHandler(handler)
-            log.setLevel(previous_level)
-            handler.close()
 
     def _run_epoch(self) -> None:
         stage, epoch_in_stage = stage_of_epoch(self.epoch, self.config.stage_epochs)
@@ -482,47 +350,20 @@ class Trainer:
         if math.isnan(row["val_psnr"]) or row["val_psnr"] > self.best_psnr:
             if not math.isnan(row["val_psnr"]):
                 self.best_psnr = row["val_psnr"]
-            metadata = {
-                "epoch": str(row["epoch"]),
-                "val_psnr": f"{row['val_psnr']:.4f}",
-                "val_ssim": f"{row['val_ssim']:.4f}",
-                "train_config": json.dumps(self.config.to_dict()),
-            }
-            save_weights(self.kept_model, self.run_dir / "best.safetensors", metadata)
+            self.folder.save_best(self.kept_model, row, self.config)
         save_checkpoint(self._state(), self.run_dir)
-        self._write_metrics()
+        self.folder.save_metrics(self.rows)
         log.info(
             "epoch %d/%d stage %d: loss %.4f, %s, skipped train/val %d/%d, %.1f img/s",
             row["epoch"],
             self.config.epochs,
             stage,
             row.get("train_loss", math.nan),
-            _validation_summary(row),
+            validation_summary(row),
             row["train_skipped"],
             row["val_skipped"],
             row["images_per_second"],
         )
-
-    def _write_metrics(self) -> None:
-        fields: list[str] = []
-        for row in self.rows:
-            fields.extend(k for k in row if k not in fields)
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(self.rows)
-        atomic_write_text(self.run_dir / "metrics.csv", buffer.getvalue())
-
-
-def _validation_summary(row: dict) -> str:
-    """The validation part of an epoch's log line; says so when nothing was scored."""
-    if math.isnan(row["val_psnr"]):
-        return "no validation scores"
-    return (
-        f"val PSNR {row['val_psnr']:.2f} dB (GT-mean {row['val_psnr_gt_mean']:.2f}), "
-        f"SSIM {row['val_ssim']:.4f}, saturation {row['val_saturation']:.3f}, "
-        f"low/critical colour {row['val_low_color']}/{row['val_critical_color']}"
-    )
 
 
 def _float_output(output):

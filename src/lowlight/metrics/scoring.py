@@ -1,0 +1,110 @@
+"""Scoring one enhanced image against its reference: the record evaluation and validation keep.
+
+``score_image`` is the one place where an output is scored: ``lowlight evaluate`` (through
+``lowlight.evaluation``) and the trainer's validation both call it, so their numbers are the
+same numbers.
+
+The colour flag's rule lives here and its figures do not: the thresholds are part of the
+training recipe (``lowlight.training.loss_weights.COLOR_THRESHOLDS``, where every figure of the
+seed is kept), and this module sits below training, so callers pass them in. Saturation is the
+network's own measure (``lowlight.models.colour.image_saturation``, the one its final boost
+acts on), imported from its sibling at the bottom of the package; nothing here imports upward.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import torch
+
+from lowlight.metrics.image_quality import psnr, psnr_gt_mean, ssim, ssim_gt_mean
+from lowlight.models.colour import image_saturation
+
+__all__ = ["ImageScores", "score_image", "color_flag", "COLOR_FLAGS"]
+
+# From worst to best; what ``color_flag`` returns.
+COLOR_FLAGS = ("CRITICAL_COLOR", "LOW_COLOR", "OK")
+
+
+@dataclass(frozen=True)
+class ImageScores:
+    """The scores of one output against its reference (see ``protocol()`` for how).
+
+    Attributes:
+        psnr: dB, uint8 RGB; ``inf`` for an output identical to its reference.
+        ssim: in [-1, 1], 11x11 Gaussian window.
+        psnr_gt_mean: PSNR after scaling the output to the reference's mean grey (GT-mean).
+        ssim_gt_mean: SSIM after the same scaling; None when not asked for.
+        saturation: mean HSV saturation of the output, in [0, 1].
+        color_flag: ``"CRITICAL_COLOR"``, ``"LOW_COLOR"`` or ``"OK"`` for that saturation.
+    """
+
+    psnr: float
+    ssim: float
+    psnr_gt_mean: float
+    ssim_gt_mean: float | None
+    saturation: float
+    color_flag: str
+
+
+def color_flag(saturation: float, thresholds: Mapping[str, float]) -> str:
+    """``"CRITICAL_COLOR"``, ``"LOW_COLOR"`` or ``"OK"`` for an image's mean saturation.
+
+    Args:
+        saturation: mean HSV saturation in [0, 1] (``image_saturation``).
+        thresholds: ``critical_saturation`` (below it: CRITICAL_COLOR) and ``min_saturation``
+            (below it: LOW_COLOR), as in ``lowlight.training.loss_weights.COLOR_THRESHOLDS``.
+
+    Example:
+        >>> limits = {"critical_saturation": 0.04, "min_saturation": 0.10}
+        >>> [color_flag(s, limits) for s in (0.01, 0.05, 0.3)]
+        ['CRITICAL_COLOR', 'LOW_COLOR', 'OK']
+    """
+    if saturation < thresholds["critical_saturation"]:
+        return "CRITICAL_COLOR"
+    if saturation < thresholds["min_saturation"]:
+        return "LOW_COLOR"
+    return "OK"
+
+
+def score_image(
+    output: torch.Tensor,
+    target: torch.Tensor,
+    color_thresholds: Mapping[str, float],
+    *,
+    gt_mean_ssim: bool = True,
+) -> ImageScores:
+    """Score one output against its reference, on the device they are on.
+
+    Args:
+        output: (1, 3, H, W) float in [0, 1], H and W at least 11 (the SSIM window).
+        target: (1, 3, H, W) float in [0, 1].
+        color_thresholds: the thresholds of ``color_flag``.
+        gt_mean_ssim: also compute ``ssim_gt_mean``; it costs about as much as all the other
+            scores together, and validation during training does without it.
+
+    Returns:
+        The ``ImageScores`` of the image.
+
+    Raises:
+        ValueError: not one image each, or shapes that differ or are too small for SSIM.
+
+    Example:
+        >>> image = torch.full((1, 3, 16, 16), 0.5)
+        >>> limits = {"critical_saturation": 0.04, "min_saturation": 0.10}
+        >>> scores = score_image(image, image, limits)
+        >>> scores.psnr, scores.ssim, scores.color_flag
+        (inf, 1.0, 'CRITICAL_COLOR')
+    """
+    if output.ndim != 4 or output.shape[0] != 1:
+        raise ValueError(f"expected one image (1, 3, H, W), got {tuple(output.shape)}")
+    saturation = float(image_saturation(output)[0])
+    return ImageScores(
+        psnr=float(psnr(output, target)[0]),
+        ssim=float(ssim(output, target)[0]),
+        psnr_gt_mean=float(psnr_gt_mean(output, target)[0]),
+        ssim_gt_mean=float(ssim_gt_mean(output, target)[0]) if gt_mean_ssim else None,
+        saturation=saturation,
+        color_flag=color_flag(saturation, color_thresholds),
+    )
