@@ -1,4 +1,4 @@
-"""Image quality metrics under the field's LOL evaluation protocol."""
+"""Image quality metrics: the field's LOL evaluation protocol (PSNR, SSIM, GT-mean) and NIQE."""
 
 from lowlight.metrics.image_quality import (
     gt_mean_rescale,
@@ -9,9 +9,11 @@ from lowlight.metrics.image_quality import (
     ssim,
     ssim_gt_mean,
 )
+from lowlight.metrics.niqe import niqe
 
 __all__ = [
     "gt_mean_rescale",
+    "niqe",
     "protocol",
     "psnr",
     "psnr_gt_mean",
