@@ -1,4 +1,5 @@
-"""Image quality metrics: the field's LOL evaluation protocol (PSNR, SSIM, GT-mean) and NIQE."""
+"""Image quality metrics: the field's LOL evaluation protocol (PSNR, SSIM, GT-mean) and
+no-reference figures (NIQE, mean grey level, clipped and crushed fractions, colourfulness)."""
 
 from lowlight.metrics.image_quality import (
     gt_mean_rescale,
@@ -10,10 +11,22 @@ from lowlight.metrics.image_quality import (
     ssim_gt_mean,
 )
 from lowlight.metrics.niqe import niqe
+from lowlight.metrics.no_reference import (
+    clipped_fraction,
+    colourfulness,
+    crushed_fraction,
+    mean_grey,
+    no_reference_protocol,
+)
 
 __all__ = [
+    "clipped_fraction",
+    "colourfulness",
+    "crushed_fraction",
     "gt_mean_rescale",
+    "mean_grey",
     "niqe",
+    "no_reference_protocol",
     "protocol",
     "psnr",
     "psnr_gt_mean",
