@@ -20,11 +20,11 @@ from lowlight.metrics import niqe
 from lowlight.metrics.luma import luma
 from lowlight.metrics.niqe import pristine_model
 
-# The issue's tolerance against pyiqa 0.1.16; the implementation agrees to about 0.006.
-REFERENCE_TOLERANCE = 0.05
-# A half turn maps blocks onto blocks and leaves every feature unchanged in exact arithmetic;
-# only rounding in flat areas differs (up to about 1e-3 on the real dark photos).
-HALF_TURN_TOLERANCE = 0.01
+# Issue 22 asks for 0.05; the references are rounded to 4 decimals and this implementation
+# agrees to that rounding. 1e-3 still catches a window summing to exactly 1 (up to 0.012).
+REFERENCE_TOLERANCE = 1e-3
+# A half turn maps blocks onto blocks and leaves every feature unchanged.
+HALF_TURN_TOLERANCE = 1e-4
 PARAMS_FILE = "niqe_pris_params.npz"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

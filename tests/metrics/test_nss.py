@@ -80,3 +80,12 @@ def test_mscn_matches_scipy_filtering() -> None:
     result = mscn(torch.from_numpy(grey).view(1, 1, 40, 57), window)[0, 0].numpy()
     np.testing.assert_allclose(result, expected, atol=1e-9)
     assert np.abs(result[:6, :6]).max() < 1e-9  # flat: zero up to rounding
+
+
+def test_mscn_of_a_flat_area_follows_the_window_weight() -> None:
+    taps = torch.exp(-0.5 * (torch.arange(-3, 4, dtype=torch.float64) / (7.0 / 6.0)) ** 2)
+    total = 1.0 + 1e-6
+    window = torch.outer(taps, taps) / taps.sum() ** 2 * total
+    flat = mscn(torch.full((1, 1, 20, 20), 100.0, dtype=torch.float64), window)
+    expected = 100.0 * (1.0 - total) / (1.0 + 100.0 * math.sqrt(total * (total - 1.0)))
+    torch.testing.assert_close(flat, torch.full_like(flat, expected), rtol=1e-6, atol=0)

@@ -22,12 +22,19 @@ MSCN_STABILISER = 1.0
 def _filter_separable(image: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
     """Correlate the last two dims with ``outer(taps, taps)``, keeping only full windows.
 
-    Weighted sums of shifted views: in float64 on a CPU, far faster than ``conv2d``.
+    Weighted sums of shifted views, accumulated in place: in float64 on a CPU, several times
+    faster than ``conv2d``.
     """
-    size = taps.numel()
+    weights = taps.tolist()
+    size = len(weights)
     height, width = image.shape[-2] - size + 1, image.shape[-1] - size + 1
-    rows = sum(taps[i] * image[..., i : i + height, :] for i in range(size))
-    return sum(taps[j] * rows[..., j : j + width] for j in range(size))
+    rows = image[..., :height, :] * weights[0]
+    for i in range(1, size):
+        rows.add_(image[..., i : i + height, :], alpha=weights[i])
+    result = rows[..., :width] * weights[0]
+    for j in range(1, size):
+        result.add_(rows[..., j : j + width], alpha=weights[j])
+    return result
 
 
 def mscn(grey: torch.Tensor, window: torch.Tensor) -> torch.Tensor:
@@ -38,20 +45,24 @@ def mscn(grey: torch.Tensor, window: torch.Tensor) -> torch.Tensor:
 
     Args:
         grey: (B, 1, H, W) floating, on a 0-255 scale.
-        window: (K, K) separable weights (an outer product) summing to 1, K odd, such as
-            NIQE's Gaussian window.
+        window: (K, K), K odd, an outer product ``u u^T`` up to rounding, such as NIQE's
+            Gaussian window. It is applied separably, as the outer product of its row sums
+            scaled to keep its total weight ``s``.
 
     Returns:
-        (B, 1, H, W) in the dtype of ``grey``; 0 where the image is flat.
+        (B, 1, H, W) in the dtype of ``grey``. A flat area at level ``c`` gives
+        ``c (1 - s) / (1 + c sqrt(s |1 - s|))``: 0 when ``s`` is 1.
     """
     size = window.shape[-1]
     pad = size // 2
-    # Row sums of an outer product u v^T with sum(v) = 1 give back u.
-    taps = window.to(grey).sum(dim=1)
+    window = window.to(grey)
+    # For w = s u u^T with sum(u) = 1 the row sums are s u: dividing by sqrt(s) gives taps t
+    # with t t^T = w.
+    taps = window.sum(dim=1) / window.sum().sqrt()
     padded = F.pad(grey, (pad, pad, pad, pad), mode="replicate")
     moments = _filter_separable(torch.cat([padded, padded * padded], dim=1), taps)
     mean, mean_square = moments[:, :1], moments[:, 1:]
-    # abs: the difference can dip just below 0 through rounding where the image is flat.
+    # abs: where the image is flat the difference is 0 up to rounding, or negative when s > 1.
     deviation = torch.sqrt((mean_square - mean * mean).abs())
     return (grey - mean) / (deviation + MSCN_STABILISER)
 
