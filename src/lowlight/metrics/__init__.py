@@ -1,4 +1,6 @@
-"""Image quality metrics under the field's LOL evaluation protocol, and the per-image scorer."""
+"""Image quality metrics: the field's LOL evaluation protocol (PSNR, SSIM, GT-mean), the
+per-image scorer, and no-reference figures (NIQE, mean grey level, clipped and crushed
+fractions, colourfulness)."""
 
 from lowlight.metrics.image_quality import (
     gt_mean_rescale,
@@ -9,13 +11,27 @@ from lowlight.metrics.image_quality import (
     ssim,
     ssim_gt_mean,
 )
+from lowlight.metrics.niqe import niqe
+from lowlight.metrics.no_reference import (
+    clipped_fraction,
+    colourfulness,
+    crushed_fraction,
+    mean_grey,
+    no_reference_protocol,
+)
 from lowlight.metrics.scoring import COLOR_FLAGS, ImageScores, color_flag, score_image
 
 __all__ = [
     "COLOR_FLAGS",
     "ImageScores",
+    "clipped_fraction",
     "color_flag",
+    "colourfulness",
+    "crushed_fraction",
     "gt_mean_rescale",
+    "mean_grey",
+    "niqe",
+    "no_reference_protocol",
     "protocol",
     "psnr",
     "psnr_gt_mean",

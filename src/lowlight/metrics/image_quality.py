@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from lowlight.metrics.checks import check_image, out_dtype, work_dtype
 from lowlight.models.colour import luminance
 
 __all__ = [
@@ -33,27 +34,13 @@ SSIM_WINDOW = 11
 
 
 def _check_pair(pred: torch.Tensor, target: torch.Tensor) -> None:
-    for name, tensor in (("pred", pred), ("target", target)):
-        if not isinstance(tensor, torch.Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
-        if not tensor.is_floating_point():
-            raise TypeError(f"{name} must be a float tensor in [0, 1], got {tensor.dtype}")
-        if tensor.ndim != 4 or tensor.shape[1] != 3:
-            raise ValueError(f"{name}: expected (B, 3, H, W), got {tuple(tensor.shape)}")
+    check_image(pred, "pred")
+    check_image(target, "target")
     if pred.shape != target.shape:
         raise ValueError(
             f"pred and target must have the same shape, got {tuple(pred.shape)} "
             f"and {tuple(target.shape)}"
         )
-
-
-def _work_dtype(x: torch.Tensor) -> torch.dtype:
-    # MPS has no float64; elsewhere a float64 sum of squares is exact enough for any image size.
-    return torch.float32 if x.device.type == "mps" else torch.float64
-
-
-def _out_dtype(x: torch.Tensor) -> torch.dtype:
-    return torch.promote_types(x.dtype, torch.float32)
 
 
 def quantize(x: torch.Tensor, bit_depth: int = 8) -> torch.Tensor:
@@ -99,11 +86,11 @@ def psnr(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         20.17
     """
     _check_pair(pred, target)
-    dtype = _work_dtype(pred)
+    dtype = work_dtype(pred)
     diff = quantize(pred.to(dtype)) - quantize(target.to(dtype))
     mse = diff.square().mean(dim=(1, 2, 3))
     # 10 * log10(1 / 0) is inf, which is scikit-image's answer for identical images.
-    return (-10.0 * torch.log10(mse)).to(_out_dtype(pred))
+    return (-10.0 * torch.log10(mse)).to(out_dtype(pred))
 
 
 def _gaussian_window(dtype: torch.dtype, device: torch.device) -> torch.Tensor:
@@ -152,7 +139,7 @@ def ssim(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
             f"got {height}x{width}"
         )
     # Rounded in float64 so that float32 and float64 inputs land on the same uint8 levels.
-    work, dtype = _work_dtype(pred), _out_dtype(pred)
+    work, dtype = work_dtype(pred), out_dtype(pred)
     x = quantize(pred.to(work)).to(dtype)
     y = quantize(target.to(work)).to(dtype)
     # Centring each channel on its mean leaves the (co)variances unchanged and makes
@@ -205,12 +192,12 @@ def gt_mean_rescale(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         tensor(0.4000)
     """
     _check_pair(pred, target)
-    return _rescale_to_grey_mean(pred, target).to(_out_dtype(pred))
+    return _rescale_to_grey_mean(pred, target).to(out_dtype(pred))
 
 
 def _rescale_to_grey_mean(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """``gt_mean_rescale`` in the work dtype (float64 where the device has it)."""
-    dtype = _work_dtype(pred)
+    dtype = work_dtype(pred)
     pred_work = pred.to(dtype)
     pred_grey = _grey_mean(pred_work)
     target_grey = _grey_mean(target.to(dtype))
@@ -225,8 +212,8 @@ def _gt_mean_levels(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     Rounding before the cast keeps float32 and float64 inputs on the same uint8 levels.
     """
     _check_pair(pred, target)
-    rescaled = _rescale_to_grey_mean(quantize(pred.to(_work_dtype(pred))), target)
-    return quantize(rescaled).to(_out_dtype(pred))
+    rescaled = _rescale_to_grey_mean(quantize(pred.to(work_dtype(pred))), target)
+    return quantize(rescaled).to(out_dtype(pred))
 
 
 def psnr_gt_mean(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
