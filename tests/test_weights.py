@@ -46,7 +46,7 @@ def test_a_replaced_file_keeps_its_permissions(weights_file: Path, tmp_path: Pat
 def _file_without_design_keys(path: Path) -> Path:
     """A weights file as written before the bounded-detail design existed."""
     model = UnifiedLowLightEnhancer()
-    config = {k: v for k, v in model.config.items() if k not in ("detail_scale", "highlight_knee")}
+    config = {k: v for k, v in model.config.items() if k not in ("tone_sigma", "highlight_knee")}
     tensors = {k: v.contiguous() for k, v in model.state_dict().items()}
     save_file(tensors, str(path), metadata={CONFIG_KEY: json.dumps(config)})
     return path
@@ -54,19 +54,19 @@ def _file_without_design_keys(path: Path) -> Path:
 
 def test_files_from_before_the_design_options_load_as_they_were_trained(tmp_path: Path) -> None:
     model = load_model(_file_without_design_keys(tmp_path / "old.safetensors"))
-    assert model.detail_scale is None and model.highlight_knee is None
+    assert model.tone_sigma is None and model.highlight_knee is None
 
 
 def test_new_files_keep_their_design(tmp_path: Path) -> None:
     save_weights(UnifiedLowLightEnhancer(highlight_knee=0.8), tmp_path / "new.safetensors")
     model = load_model(tmp_path / "new.safetensors")
-    assert model.detail_scale == 8 and model.highlight_knee == 0.8
+    assert model.tone_sigma == 32 and model.highlight_knee == 0.8
 
 
 def test_the_architecture_can_be_overridden_where_the_weights_fit(tmp_path: Path) -> None:
     path = _file_without_design_keys(tmp_path / "old.safetensors")
-    model = load_model(path, architecture={"detail_scale": 8, "highlight_knee": 0.9})
-    assert model.detail_scale == 8 and model.highlight_knee == 0.9
+    model = load_model(path, architecture={"tone_sigma": 32.0, "highlight_knee": 0.9})
+    assert model.tone_sigma == 32 and model.highlight_knee == 0.9
     for name, tensor in load_model(path).state_dict().items():
         assert torch.equal(tensor, model.state_dict()[name]), name
     with pytest.raises(LowlightError, match="cannot load weights"):

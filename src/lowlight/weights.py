@@ -22,7 +22,7 @@ CONFIG_KEY = "lowlight_model_config"
 DEFAULT_WEIGHTS = "default.safetensors"
 # What files written before these architecture options existed were built with: an unbounded
 # decoder residual and a hard clip at 1.
-LEGACY_ARCHITECTURE = {"detail_scale": None, "highlight_knee": None}
+LEGACY_ARCHITECTURE = {"tone_sigma": None, "highlight_knee": None}
 
 
 def default_weights_path() -> Path:
@@ -73,7 +73,7 @@ def load_model(
     """Build the enhancer from a safetensors file (the shipped default when ``weights`` is None).
 
     The architecture is read from the file's metadata; ``architecture`` overrides keys of it
-    whose change keeps every weight's shape (``detail_scale``, ``highlight_knee``), to continue
+    whose change keeps every weight's shape (``tone_sigma``, ``highlight_knee``), to continue
     training a file under another design. Returns the model in eval mode on ``device``.
     Raises ``LowlightError`` for a missing, corrupt or incompatible file.
     """

@@ -188,7 +188,7 @@ def test_final_image_is_the_documented_pipeline(model: UnifiedLowLightEnhancer) 
 
 def test_the_legacy_design_adds_an_unbounded_residual_and_clips() -> None:
     torch.manual_seed(9)
-    legacy = UnifiedLowLightEnhancer(detail_scale=None, highlight_knee=None).eval()
+    legacy = UnifiedLowLightEnhancer(tone_sigma=None, highlight_knee=None).eval()
     with torch.no_grad():
         legacy.decoder.head[0].bias.fill_(2.0)  # a residual far past the range
         rgb = torch.rand(1, 3, 32, 32)
@@ -216,7 +216,8 @@ def test_the_decoder_does_not_set_the_exposure() -> None:
     # Whatever the decoder predicts, the brightness at large scales is the curve image's.
     torch.manual_seed(11)
     model = UnifiedLowLightEnhancer().eval()
-    smooth = torch.linspace(0.05, 0.4, 64).view(1, 1, 1, 64).expand(1, 3, 64, 64).contiguous()
+    ramp = torch.linspace(0.05, 0.4, 256).view(1, 1, 1, 256)
+    smooth = ramp.expand(1, 3, 256, 256).contiguous()
     with torch.no_grad():
         model.decoder.head[0].weight.zero_()
         model.decoder.head[0].bias.fill_(0.8)  # "make everything much brighter"
@@ -279,7 +280,7 @@ def test_controls_can_differ_per_image(model: UnifiedLowLightEnhancer) -> None:
 
 @pytest.mark.parametrize(
     ("keys", "match"),
-    [({"detail_scale": 0}, "detail_scale"), ({"highlight_knee": 1.0}, "highlight_knee")],
+    [({"tone_sigma": 0}, "tone_sigma"), ({"highlight_knee": 1.0}, "highlight_knee")],
 )
 def test_bad_design_options_are_refused(keys: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):

@@ -432,15 +432,15 @@ def test_an_exposure_mix_trains_on_synthetic_and_identity_pairs(make_config) -> 
 
 
 def test_init_weights_can_take_another_design(make_config, tmp_path: Path) -> None:
-    legacy = UnifiedLowLightEnhancer(detail_scale=None, highlight_knee=None)
+    legacy = UnifiedLowLightEnhancer(tone_sigma=None, highlight_knee=None)
     save_weights(legacy, tmp_path / "legacy.safetensors")
     trainer = Trainer(
         make_config(
             init_weights=str(tmp_path / "legacy.safetensors"),
-            model={"detail_scale": 8, "highlight_knee": 0.9},
+            model={"tone_sigma": 32.0, "highlight_knee": 0.9},
         )
     )
-    assert trainer.model.detail_scale == 8 and trainer.config.model["highlight_knee"] == 0.9
+    assert trainer.model.tone_sigma == 32 and trainer.config.model["highlight_knee"] == 0.9
     assert torch.equal(trainer.model.decoder.head[0].weight, legacy.decoder.head[0].weight)
 
 

@@ -2,38 +2,50 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
+from kornia.filters import gaussian_blur2d
 
 from lowlight.models.colour import luminance
 
 __all__ = ["low_frequencies", "bounded_detail"]
 
+# The low-pass works on block means of this size: its cost is then negligible.
+_BLOCK = 8
 # Keeps ``bounded_detail``'s divisions finite where a curve pixel is exactly 0 or 1.
 _ROOM_FLOOR = 1e-4
 
 
-def low_frequencies(image: torch.Tensor, scale: int) -> torch.Tensor:
-    """A smooth low-pass of ``image``: ``scale`` x ``scale`` block means, upsampled bilinearly.
+def low_frequencies(image: torch.Tensor, sigma: float) -> torch.Tensor:
+    """A Gaussian low-pass of ``image`` with standard deviation ``sigma`` pixels, computed cheaply.
+
+    The image is averaged over 8 x 8 blocks, blurred there with ``sigma / 8`` (replicated
+    borders) and upsampled bilinearly: what remains are structures larger than about
+    ``2 * sigma`` pixels.
 
     Args:
-        image: (B, C, H, W), H and W divisible by ``scale``.
-        scale: block size in pixels (structures smaller than about twice this are removed).
+        image: (B, C, H, W), H and W divisible by 8.
+        sigma: in pixels of ``image``, at least 8.
 
     Returns:
         (B, C, H, W).
     """
-    blocks = F.avg_pool2d(image, scale)
-    return F.interpolate(blocks, size=image.shape[-2:], mode="bilinear", align_corners=False)
+    blocks = F.avg_pool2d(image, _BLOCK)
+    small_sigma = sigma / _BLOCK
+    size = 2 * math.ceil(3 * small_sigma) + 1
+    blurred = gaussian_blur2d(blocks, (size, size), (small_sigma, small_sigma), "replicate")
+    return F.interpolate(blurred, size=image.shape[-2:], mode="bilinear", align_corners=False)
 
 
-def bounded_detail(estimate: torch.Tensor, base: torch.Tensor, scale: int) -> torch.Tensor:
+def bounded_detail(estimate: torch.Tensor, base: torch.Tensor, sigma: float) -> torch.Tensor:
     """What ``estimate`` adds to ``base`` but exposure, bounded so ``base + detail`` is in [0, 1].
 
     The raw detail is ``estimate - base`` with the low frequencies of its luma (Rec. 601)
-    removed: it carries no exposure, so the brightness at scales above ``scale`` is
-    ``base``'s alone, while fine detail at every level and colour at every scale (chroma has
-    no luma) pass. It is then squashed smoothly into the room the base pixel leaves,
+    removed (``low_frequencies`` with ``sigma``): it carries no exposure, so the brightness of
+    regions larger than about ``2 * sigma`` is ``base``'s alone, while detail, local contrast
+    and colour at every scale (chroma has no luma) pass. It is then squashed smoothly into the room the base pixel leaves,
     ``d -> r * tanh(d / r)`` with ``r = 1 - base`` above and ``r = base`` below: the identity
     for small ``d`` (slope 1 on both sides of 0) and never beyond the range, so the decoder
     can neither clip nor crush.
@@ -41,7 +53,7 @@ def bounded_detail(estimate: torch.Tensor, base: torch.Tensor, scale: int) -> to
     Args:
         estimate: (B, 3, H, W) the decoder's image estimate, any range.
         base: (B, 3, H, W) in [0, 1], the curve image.
-        scale: the high-pass block size (H and W divisible by it).
+        sigma: the low-pass's standard deviation in pixels (H and W divisible by 8).
 
     Returns:
         (B, 3, H, W) detail with ``base + detail`` in [0, 1].
@@ -50,11 +62,11 @@ def bounded_detail(estimate: torch.Tensor, base: torch.Tensor, scale: int) -> to
         >>> base = torch.full((1, 3, 8, 8), 0.9)
         >>> estimate = base.clone()
         >>> estimate[..., 3, 3] = 5.0
-        >>> bool(((base + bounded_detail(estimate, base, 4)) <= 1.0).all())
+        >>> bool(((base + bounded_detail(estimate, base, 8)) <= 1.0).all())
         True
     """
     difference = estimate - base
-    detail = difference - low_frequencies(luminance(difference), scale)
+    detail = difference - low_frequencies(luminance(difference), sigma)
     up, down = 1.0 - base, base
     raised = up * torch.tanh(detail / up.clamp_min(_ROOM_FLOOR))
     lowered = down * torch.tanh(detail / down.clamp_min(_ROOM_FLOOR))

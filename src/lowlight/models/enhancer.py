@@ -36,7 +36,7 @@ class EnhancerOutput:
         image: the enhanced image (B, 3, H, W) in [0, 1].
         curve_image: the Zero-DCE curve output (B, 3, H, W) in [0, 1].
         decoder_image: curve image plus the decoder's residual (B, 3, H, W); in [0, 1] when the
-            residual is bounded (``detail_scale``), unclamped otherwise.
+            residual is bounded (``tone_sigma``), unclamped otherwise.
         mask: weight of the curve image in the blend (B, 1, H, W) in [0, 1].
         curve_params: curve alphas (B, 3, H, W) in [-1, 1].
         snr: the SNR map the network saw (B, 1, H, W) in [0, 1].
@@ -58,12 +58,12 @@ class UnifiedLowLightEnhancer(nn.Module):
     1. SNR map from the RGB input; the network sees RGB + SNR (4 channels).
     2. ``ImprovedCurveEstimator`` sets the exposure with Zero-DCE curves on the RGB channels:
        monotone and bounded, so the curve image is in [0, 1] and never clips.
-    3. ``TransformerDecoder`` denoises and restores. With ``detail_scale`` its output is an
-       image estimate of which only the detail is kept (``bounded_detail``): the high-pass of
-       its difference to the curve image, squashed into the room each pixel has, so the
-       decoder restores detail, noise and colour on top of the curves' tone and cannot push
-       the picture out of [0, 1]. Without it (files from before the split) its output is an
-       unbounded residual that carries the exposure itself.
+    3. ``TransformerDecoder`` denoises and restores. With ``tone_sigma`` its output is an
+       image estimate of which only the detail is kept (``bounded_detail``): its difference
+       to the curve image without the luma's low frequencies, squashed into the room each
+       pixel has, so the decoder restores detail, noise, local contrast and colour on top of
+       the curves' tone and cannot push the picture out of [0, 1]. Without it (files from
+       before the split) its output is an unbounded residual that carries the exposure too.
     4. ``MaskPredictor`` blends the curve image back where it is as good as the decoder's.
     5. ``GlobalColourAffine`` then ``EnhancedGlobalColorCorrection`` adjust colour globally.
     6. A smooth saturation boost lifts washed-out results.
@@ -73,11 +73,13 @@ class UnifiedLowLightEnhancer(nn.Module):
 
     Why detail on top of curve tone: the curves are the one part that cannot clip, and they
     see the whole picture's exposure through a global branch, so they are where exposure
-    belongs; a decoder free to move low frequencies takes the exposure over and with it the
-    clipping. Why ``detail_scale`` 8: below about 16 pixels lie noise, texture and chroma
-    blotches (the decoder's work); above lies tone, which the curves follow at their own
-    4-pixel grid. Why a knee of 0.9: values below it pass unchanged, so well-exposed pictures
-    come back as they went in, while an overshoot of 0.3 still keeps visible gradations.
+    belongs; a decoder free to move every frequency takes the exposure over and with it the
+    clipping. Why ``tone_sigma`` 32: the tone of regions beyond about 64 pixels (the
+    picture's exposure, and the balance of its large areas) is the curves'; below that lie
+    noise, texture, chroma blotches and local contrast, where the decoder's larger network
+    does better than a per-pixel curve. Why a knee of 0.9: values below it pass unchanged,
+    so well-exposed pictures come back as they went in, while an overshoot of 0.3 still
+    keeps visible gradations.
 
     The same code runs in training and evaluation (no dropout, no batch statistics, no
     train-only branches).
@@ -85,8 +87,8 @@ class UnifiedLowLightEnhancer(nn.Module):
     Args:
         widths, depths, decoder_depths, heads: the decoder's shape (``TransformerDecoder``).
         curve_iterations, curve_scale: the curve estimator's (``ImprovedCurveEstimator``).
-        detail_scale: high-pass block size of the decoder's bounded detail, or None for an
-            unbounded residual.
+        tone_sigma: the decoder's detail leaves the luma's low frequencies beyond this Gaussian
+            sigma (pixels, >= 8) to the curves; None for an unbounded residual.
         highlight_knee: start of the soft highlight shoulder in (0, 1), or None to clip at 1.
     """
 
@@ -98,12 +100,12 @@ class UnifiedLowLightEnhancer(nn.Module):
         heads: Sequence[int] = (1, 2, 4),
         curve_iterations: int = 8,
         curve_scale: int = 4,
-        detail_scale: int | None = 8,
+        tone_sigma: float | None = 32.0,
         highlight_knee: float | None = 0.9,
     ) -> None:
         super().__init__()
-        if detail_scale is not None and detail_scale < 1:
-            raise ValueError(f"detail_scale must be positive or None, got {detail_scale}")
+        if tone_sigma is not None and not tone_sigma >= 8:
+            raise ValueError(f"tone_sigma must be at least 8 pixels or None, got {tone_sigma}")
         if highlight_knee is not None and not 0.0 < highlight_knee < 1.0:
             raise ValueError(f"highlight_knee must be in (0, 1) or None, got {highlight_knee}")
         self.config = {
@@ -113,10 +115,10 @@ class UnifiedLowLightEnhancer(nn.Module):
             "heads": list(heads),
             "curve_iterations": curve_iterations,
             "curve_scale": curve_scale,
-            "detail_scale": detail_scale,
+            "tone_sigma": tone_sigma,
             "highlight_knee": highlight_knee,
         }
-        self.detail_scale = detail_scale
+        self.tone_sigma = tone_sigma
         self.highlight_knee = highlight_knee
         self.curve_estimator = ImprovedCurveEstimator(
             iterations=curve_iterations, scale=curve_scale
@@ -126,8 +128,9 @@ class UnifiedLowLightEnhancer(nn.Module):
         self.colour_affine = GlobalColourAffine(enable_vibrance=False, identity_clamp=0.15)
         ceiling = None if highlight_knee is not None else 1.0
         self.colour_correction = EnhancedGlobalColorCorrection(ceiling=ceiling)
-        # The decoder's 1/8 stages, the curve estimate's grid and the detail blocks must tile.
-        self.pad_multiple = math.lcm(self.decoder.factor, curve_scale, detail_scale or 1)
+        # The decoder's 1/8 stages, the curve estimate's grid and the detail's 8 x 8 blocks
+        # must tile.
+        self.pad_multiple = math.lcm(self.decoder.factor, curve_scale, 8)
 
     def clamp_parameters_(self) -> None:
         """Project the bounded colour parameters back into range (call after optimiser steps)."""
@@ -179,10 +182,10 @@ class UnifiedLowLightEnhancer(nn.Module):
         snr = snr_map(padded)
         curve_image, curve_params = self.curve_estimator(torch.cat([padded, snr], dim=1))
         decoded = self.decoder(torch.cat([curve_image, padded, snr], dim=1), snr)
-        if self.detail_scale is None:
+        if self.tone_sigma is None:
             decoder_image = curve_image + decoded
         else:
-            decoder_image = curve_image + bounded_detail(decoded, curve_image, self.detail_scale)
+            decoder_image = curve_image + bounded_detail(decoded, curve_image, self.tone_sigma)
         mask = self.mask_predictor(curve_image, decoder_image, snr)
         blended = decoder_image + mask * (curve_image - decoder_image)
         image = self._finish(self.colour_correction(self.colour_affine(blended)), exposure)

@@ -111,7 +111,7 @@ class Trainer:
         """A fresh enhancer, or the one in ``init_weights``.
 
         With ``init_weights`` the file's architecture is used, with the config's ``model``
-        keys overriding it where the weights still fit (e.g. ``detail_scale`` to continue an
+        keys overriding it where the weights still fit (e.g. ``tone_sigma`` to continue an
         older file under the bounded-detail design). On resume only the architecture is taken
         from ``init_weights``: the checkpoint then replaces the weights.
         """
