@@ -74,13 +74,20 @@ def test_an_old_file_continues_under_the_tone_split(tmp_path: Path) -> None:
     old = load_model(path)
     model = load_model(path, architecture={"tone_sigma": 32.0, "highlight_knee": 0.9})
     assert model.tone_sigma == 32 and model.highlight_knee == 0.9
-    kept = [name for name in old.state_dict() if name != "decoder.embed.1.weight"]
+    converted = (
+        "decoder.embed.1.weight",
+        "curve_estimator.head.1.weight",
+        "curve_estimator.head.1.bias",
+    )
+    kept = [name for name in old.state_dict() if name not in converted]
     for name in kept:
         assert torch.equal(old.state_dict()[name], model.state_dict()[name]), name
     # The old decoder's (curve, input, SNR) weights become (gain * curve + input, SNR).
     curve, low, snr = old.decoder.embed[1].weight.split([12, 12, 4], dim=1)
     expected = torch.cat([LEGACY_CURVE_GAIN * curve + low, snr], dim=1)
     assert torch.equal(model.decoder.embed[1].weight, expected)
+    head = old.curve_estimator.head[1]
+    assert torch.equal(model.curve_estimator.head[1].weight, head.weight.mean(0, keepdim=True))
     # The scene view is new: it starts at zero.
     assert model.curve_estimator.scene.weight.abs().max() == 0
     with pytest.raises(LowlightError, match="cannot load weights"):

@@ -129,7 +129,8 @@ def split_legacy_state(
     The old decoder saw (curve image, input, SNR); the new one sees (input, SNR) and runs
     before the curves. The old curve image was about ``LEGACY_CURVE_GAIN`` times its input,
     so the input's weights of the first convolution become ``gain * curve + input``, and the
-    decoder starts from what it computed before. Weights the old design lacks (the curve
+    decoder starts from what it computed before. The old per-channel curves become one shared
+    curve (the mean of the head's three outputs). Weights the old design lacks (the curve
     estimator's view of the scene) keep ``model``'s initialisation, which starts at zero.
     """
     converted = dict(state)
@@ -138,6 +139,8 @@ def split_legacy_state(
     old = state[key]
     curve, low, snr = old.split([3 * unshuffled, 3 * unshuffled, unshuffled], dim=1)
     converted[key] = torch.cat([LEGACY_CURVE_GAIN * curve + low, snr], dim=1)
+    for name in ("curve_estimator.head.1.weight", "curve_estimator.head.1.bias"):
+        converted[name] = state[name].mean(dim=0, keepdim=True)  # three curves become one
     for name, value in model.state_dict().items():
         converted.setdefault(name, value)
     return converted

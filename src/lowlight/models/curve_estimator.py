@@ -47,11 +47,16 @@ class ImprovedCurveEstimator(nn.Module):
     through a 1x1 convolution that starts at zero: how bright a scene should be depends on
     what it shows, which a network this small cannot see by itself.
 
+    With ``curves`` 1 one curve per pixel serves R, G and B alike: the curves then set the
+    tone and keep the input's colour balance, leaving colour to another branch; with 3 (as in
+    Zero-DCE) each channel has its own.
+
     Args:
         width: feature channels of the estimator.
         iterations: curve iterations (Zero-DCE uses 8).
         scale: downsampling factor for the estimate.
         scene_channels: channels of the scene features ``forward`` is given, or None.
+        curves: 3 (one per channel) or 1 (shared).
     """
 
     def __init__(
@@ -60,6 +65,7 @@ class ImprovedCurveEstimator(nn.Module):
         iterations: int = 8,
         scale: int = 4,
         scene_channels: int | None = None,
+        curves: int = 3,
     ) -> None:
         super().__init__()
         self.iterations = iterations
@@ -72,7 +78,9 @@ class ImprovedCurveEstimator(nn.Module):
             nn.init.zeros_(self.scene.bias)
         self.body = nn.ModuleList([_SeparableConv(width, width) for _ in range(3)])
         self.global_context = nn.Sequential(nn.Linear(width, width), nn.ReLU(inplace=True))
-        self.head = _SeparableConv(2 * width, 3)
+        if curves not in (1, 3):
+            raise ValueError(f"curves must be 1 (shared) or 3 (one per channel), got {curves}")
+        self.head = _SeparableConv(2 * width, curves)
 
     def estimate(self, rgb_snr: torch.Tensor, scene: torch.Tensor | None = None) -> torch.Tensor:
         """Curve parameters (B, 3, H, W) in [-1, 1] from the (B, 4, H, W) input, H, W >= scale.
@@ -95,7 +103,8 @@ class ImprovedCurveEstimator(nn.Module):
         context = self.global_context(features.mean(dim=(2, 3)))[:, :, None, None]
         context = context.expand_as(features)
         params = torch.tanh(self.head(torch.cat([features, context], dim=1)))
-        return F.interpolate(params, size=(height, width), mode="bilinear", align_corners=False)
+        params = F.interpolate(params, size=(height, width), mode="bilinear", align_corners=False)
+        return params.expand(-1, 3, -1, -1)
 
     def forward(
         self, rgb_snr: torch.Tensor, scene: torch.Tensor | None = None

@@ -60,7 +60,8 @@ class UnifiedLowLightEnhancer(nn.Module):
        hands its bottleneck's view of the scene to the curve estimator.
     3. ``ImprovedCurveEstimator`` sets the exposure with Zero-DCE curves on the RGB channels,
        informed by that view: monotone and bounded, so the curve image is in [0, 1] and
-       never clips.
+       never clips. One curve per pixel serves all three channels, so the curve image keeps
+       the input's colour balance: tone is the curves' job, colour the decoder's.
     4. Of the decoder's estimate only the detail is kept (``bounded_detail``): its difference
        to the curve image without the luma's low frequencies, squashed into the room each
        pixel has, so the decoder restores detail, noise, local contrast and colour on top of
@@ -134,6 +135,7 @@ class UnifiedLowLightEnhancer(nn.Module):
             iterations=curve_iterations,
             scale=curve_scale,
             scene_channels=widths[-1] if split else None,
+            curves=1 if split else 3,
         )
         self.decoder = TransformerDecoder(4 if split else 7, widths, depths, decoder_depths, heads)
         self.mask_predictor = MaskPredictor()
