@@ -423,6 +423,9 @@ def test_an_exposure_mix_trains_on_synthetic_and_identity_pairs(make_config) -> 
         )
     )
     assert isinstance(trainer.train_data, ExposureMixDataset)
+    assert "training items: pairs 0, synthetic exposures 0 (gain 0.008-1), identity 1" in (
+        trainer.banner()
+    )
     low, high = next(iter(trainer.loader))
     assert torch.equal(low, high)  # identity pairs only
     rows = trainer.fit()
