@@ -35,8 +35,9 @@ CHROMIUM_ARGS = [
 ]
 # What the page reads as event streams (of results, of upload progress) and closes when done.
 _EVENT_STREAMS = frozenset({"/gradio_api/queue/data", "/gradio_api/upload_progress"})
-# How long the page may take to show a result (a fresh model on one thread takes < 1 s).
-RESULT_TIMEOUT_MS = 60_000
+# How long any step may take before the test fails: a fresh model on one thread shows a
+# result in under a second, but a shared machine under load can be a hundred times slower.
+TIMEOUT_MS = 180_000
 
 
 @pytest.fixture(scope="module")
@@ -74,9 +75,12 @@ def test_upload_adjust_and_download_in_a_browser(
     requests: list[str] = []
     failed: list[str] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=TIMEOUT_MS
+        )
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 760}, accept_downloads=True)
+            page.set_default_timeout(TIMEOUT_MS)
             page.on("request", lambda request: requests.append(request.url))
             page.on("requestfailed", lambda request: _unless_closed_stream(request, failed))
             page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
@@ -87,21 +91,21 @@ def test_upload_adjust_and_download_in_a_browser(
             uploads.locator("input[type=file]").set_input_files(broken)
             expect(status).to_contain_text(
                 "could not enhance broken.png: not an image file Pillow can read",
-                timeout=RESULT_TIMEOUT_MS,
+                timeout=TIMEOUT_MS,
             )
-            expect(page.locator("#download")).to_be_disabled()
+            expect(page.locator("#download")).to_be_disabled(timeout=TIMEOUT_MS)
             uploads.get_by_role("button", name="Clear").click()
 
             uploads.locator("input[type=file]").set_input_files(SAMPLE)
-            expect(status).to_contain_text("chelsea_dark.png: 320 x 213", timeout=RESULT_TIMEOUT_MS)
-            expect(status).to_contain_text("exposure +0.0 stops")
+            expect(status).to_contain_text("chelsea_dark.png: 320 x 213", timeout=TIMEOUT_MS)
+            expect(status).to_contain_text("exposure +0.0 stops", timeout=TIMEOUT_MS)
             exposure = page.locator("#exposure input[type=range]")
             exposure.focus()
             for _ in range(5):
                 exposure.press("ArrowRight")  # +0.1 stop each
-            expect(status).to_contain_text("exposure +0.5 stops", timeout=RESULT_TIMEOUT_MS)
+            expect(status).to_contain_text("exposure +0.5 stops", timeout=TIMEOUT_MS)
 
-            with page.expect_download() as download:
+            with page.expect_download(timeout=TIMEOUT_MS) as download:
                 page.locator("#download").click()
             downloaded = tmp_path / download.value.suggested_filename
             download.value.save_as(downloaded)

@@ -63,13 +63,13 @@ def test_it_starts_serves_the_page_and_stops_on_ctrl_c(weights_file, tmp_path, f
         assert [p.name for p in tmp_path.iterdir()][0].startswith("lowlight-serve-")
     finally:
         server.send_signal(signal.SIGINT)
-        out, err = server.communicate(timeout=60)
+        out, err = server.communicate(timeout=300)
     assert server.returncode == 0, err
     assert f"open http://127.0.0.1:{port} in a browser" in out
     assert list(tmp_path.iterdir()) == []  # the uploads and results folder is gone
 
 
-def _wait_for_page(httpx, url: str, server: subprocess.Popen, seconds: float = 120) -> str:
+def _wait_for_page(httpx, url: str, server: subprocess.Popen, seconds: float = 300) -> str:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.poll() is not None:

@@ -28,6 +28,13 @@ _LOADED_URL = re.compile(
 )
 
 
+@pytest.fixture(scope="module")
+def http():
+    """An HTTP client with generous timeouts: under load an enhancement can take a while."""
+    with httpx.Client(timeout=120) as client:
+        yield client
+
+
 def _call_enhance(server, path: Path, tmp_path: Path, **controls: float) -> Path:
     client = gradio_client.Client(server.url, verbose=False, download_files=str(tmp_path))
     result = client.predict(
@@ -73,7 +80,7 @@ SECRET_FILES = [Path("/etc/passwd"), REPO_ROOT / "README.md", REPO_ROOT / "pypro
 
 
 @pytest.mark.parametrize("target", SECRET_FILES, ids=lambda path: path.name)
-def test_no_file_outside_the_upload_area_can_be_read(server, target: Path) -> None:
+def test_no_file_outside_the_upload_area_can_be_read(server, http, target: Path) -> None:
     content = target.read_bytes()[:40]
     relative = "/".join([".."] * 8) + str(target)
     for route in (
@@ -85,26 +92,26 @@ def test_no_file_outside_the_upload_area_can_be_read(server, target: Path) -> No
         f"/static/{relative}",
         f"/assets/{relative}",
     ):
-        response = httpx.get(server.url + route)
+        response = http.get(server.url + route)
         assert response.status_code >= 400 or content not in response.content, route
 
 
 @pytest.mark.parametrize("target", SECRET_FILES, ids=lambda path: path.name)
-def test_the_api_takes_only_files_uploaded_to_it(server, target: Path) -> None:
+def test_the_api_takes_only_files_uploaded_to_it(server, http, target: Path) -> None:
     payload = {"path": str(target), "meta": {"_type": "gradio.FileData"}}
-    call = httpx.post(f"{server.url}/gradio_api/call/enhance", json={"data": [payload, 0, 1]})
-    outcome = httpx.get(f"{server.url}/gradio_api/call/enhance/{call.json()['event_id']}")
+    call = http.post(f"{server.url}/gradio_api/call/enhance", json={"data": [payload, 0, 1]})
+    outcome = http.get(f"{server.url}/gradio_api/call/enhance/{call.json()['event_id']}")
     assert outcome.text.startswith("event: error")
     assert not list(server.area.rglob(target.name))
 
 
-def test_uploads_above_the_limit_are_refused(server) -> None:
-    upload = httpx.post(
+def test_uploads_above_the_limit_are_refused(server, http) -> None:
+    upload = http.post(
         f"{server.url}/gradio_api/upload",
         files={"files": ("large.png", b"\0" * (server.upload_limit + 1))},
     )
     assert upload.status_code == 413
-    small = httpx.post(f"{server.url}/gradio_api/upload", files={"files": ("small.png", b"\0")})
+    small = http.post(f"{server.url}/gradio_api/upload", files={"files": ("small.png", b"\0")})
     assert small.status_code == 200
 
 
@@ -115,14 +122,14 @@ def test_it_listens_on_this_computer_only_by_default(server) -> None:
     assert build_parser().parse_args(["serve"]).host == "127.0.0.1"
 
 
-def test_the_page_and_its_styles_load_nothing_from_the_internet(server) -> None:
-    page = httpx.get(server.url + "/").text
+def test_the_page_and_its_styles_load_nothing_from_the_internet(server, http) -> None:
+    page = http.get(server.url + "/").text
     styles = re.findall(r"""<link[^>]+href=["']([^"']+\.css)["']""", page)
-    config = httpx.get(f"{server.url}/config").json()
+    config = http.get(f"{server.url}/config").json()
     styles += [server.url + "/theme.css", *config["stylesheets"]]
     assert len(styles) >= 2
     for address in styles:
-        response = httpx.get(httpx.URL(server.url + "/").join(address))
+        response = http.get(httpx.URL(server.url + "/").join(address))
         assert response.status_code == 200, address
         assert not _LOADED_URL.search(response.text), address
     assert not _LOADED_URL.search(page)
