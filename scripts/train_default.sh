@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Reproduce the shipped default model from the previous one (weights/lol-v1-phase8.safetensors)
-# on CPU, in two steps of 40 half-size epochs (about 50 minutes each on 2 cores):
-#   1. configs/lol-v1-exposure.yaml       the tone split learnt on pairs, synthetic exposures
-#                                         and identity pairs
-#   2. configs/lol-v1-exposure-more.yaml  lower learning rates, more identity pairs
-# The result is RUNS/lol-v1-exposure-more/best.safetensors. Rerunning continues killed steps.
+# on CPU, in three steps of half-size epochs (about 2 h 30 min on 2 cores in all):
+#   1. configs/lol-v1-exposure.yaml           40 epochs: the tone split learnt on pairs,
+#                                             synthetic exposures and identity pairs
+#   2. configs/lol-v1-exposure-more.yaml      40 epochs: lower learning rates, more identity
+#   3. configs/lol-v1-exposure-identity.yaml  20 epochs: synthetic exposures only well under,
+#                                             so well-exposed pictures are left alone
+# Each step starts from the previous step's last weights. The result is
+# RUNS/lol-v1-exposure-identity/last.safetensors. Rerunning continues a killed step.
 #
 #   scripts/train_default.sh PATH/lol-v1/train [RUNS]
 set -euo pipefail
@@ -23,5 +26,6 @@ step() {  # step NAME [OPTIONS...]: train configs/NAME.yaml into RUNS/NAME, resu
 }
 
 step lol-v1-exposure
-step lol-v1-exposure-more --init-weights "$runs/lol-v1-exposure/best.safetensors"
-echo "default model: $runs/lol-v1-exposure-more/best.safetensors"
+step lol-v1-exposure-more --init-weights "$runs/lol-v1-exposure/last.safetensors"
+step lol-v1-exposure-identity --init-weights "$runs/lol-v1-exposure-more/last.safetensors"
+echo "default model: $runs/lol-v1-exposure-identity/last.safetensors"
