@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Reproduce the shipped default model from the previous one (weights/lol-v1-phase8.safetensors)
-# on CPU, in three steps of half-size epochs (about 2 h 30 min on 2 cores in all):
+# Reproduce the exposure-aware model (weights/lol-v1-exposure.safetensors) from the shipped
+# default (src/lowlight/pretrained/default.safetensors) on CPU, in three steps of half-size
+# epochs (about 2 h 20 min on 2 cores in all):
 #   1. configs/lol-v1-exposure.yaml           40 epochs: the tone split learnt on pairs,
 #                                             synthetic exposures and identity pairs
 #   2. configs/lol-v1-exposure-more.yaml      40 epochs: lower learning rates, more identity
@@ -9,10 +10,10 @@
 # Each step starts from the previous step's last weights. The result is
 # RUNS/lol-v1-exposure-identity/last.safetensors. Rerunning continues a killed step.
 #
-#   scripts/train_default.sh PATH/lol-v1/train [RUNS]
+#   scripts/train_exposure_model.sh PATH/lol-v1/train [RUNS]
 set -euo pipefail
 
-data=$(realpath "${1:?usage: scripts/train_default.sh PATH/lol-v1/train [RUNS]}")
+data=$(realpath "${1:?usage: scripts/train_exposure_model.sh PATH/lol-v1/train [RUNS]}")
 runs=$(realpath -m "${2:-runs}")
 cd "$(dirname "$0")/.."
 
@@ -28,4 +29,4 @@ step() {  # step NAME [OPTIONS...]: train configs/NAME.yaml into RUNS/NAME, resu
 step lol-v1-exposure
 step lol-v1-exposure-more --init-weights "$runs/lol-v1-exposure/last.safetensors"
 step lol-v1-exposure-identity --init-weights "$runs/lol-v1-exposure-more/last.safetensors"
-echo "default model: $runs/lol-v1-exposure-identity/last.safetensors"
+echo "exposure-aware model: $runs/lol-v1-exposure-identity/last.safetensors"
