@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_write", "atomic_write_text"]
+__all__ = ["atomic_write", "atomic_write_text", "atomic_path"]
 
 
 @contextlib.contextmanager
@@ -30,18 +30,61 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
         b'done'
     """
     path = Path(path)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, temporary = _temporary_next_to(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temporary, _permissions_for(path))
-        os.replace(temporary, path)
+        _replace(temporary, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+        _discard(temporary)
         raise
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """A temporary file next to ``path`` for a writer that opens files by name; on success it
+    replaces ``path``.
+
+    The block writes the temporary file and closes it; it is then flushed to disk, given the
+    permissions of a new file (or of the file it replaces) and renamed over ``path``. If the
+    block raises, the temporary file is removed and ``path`` is untouched. The temporary
+    name is hidden (it starts with a dot) and ends in ``.tmp``.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> target = pathlib.Path(tempfile.mkdtemp()) / "clip.mp4"
+        >>> with atomic_path(target) as temporary:
+        ...     _ = temporary.write_bytes(b"done")
+        >>> target.read_bytes()
+        b'done'
+    """
+    path = Path(path)
+    fd, temporary = _temporary_next_to(path)
+    os.close(fd)
+    try:
+        yield Path(temporary)
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+        _replace(temporary, path)
+    except BaseException:
+        _discard(temporary)
+        raise
+
+
+def _temporary_next_to(path: Path) -> tuple[int, str]:
+    return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+
+
+def _replace(temporary: str, path: Path) -> None:
+    os.chmod(temporary, _permissions_for(path))
+    os.replace(temporary, path)
+
+
+def _discard(temporary: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temporary)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
