@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import dark_frames, read_clip, write_clip
 from PIL import Image
-from tqdm import tqdm
+from video_clips import dark_frames, read_clip, write_clip
 
 from lowlight import cli
 from lowlight.video import pipeline
@@ -95,16 +93,8 @@ def test_a_crf_out_of_range_exits_2(mixed, weights_file, tmp_path, capsys, crf) 
     assert "crf" in capsys.readouterr().err
 
 
-def test_a_bar_runs_over_the_frames_with_their_rate(mixed, weights_file, tmp_path, monkeypatch):
-    bars = []
-
-    class RecordingBar(tqdm):
-        def __init__(self, *args, **kwargs) -> None:
-            bars.append(kwargs)
-            super().__init__(*args, **{**kwargs, "disable": False, "file": io.StringIO()})
-            kwargs["bar"] = self
-
-    monkeypatch.setattr(pipeline, "tqdm", RecordingBar)
+def test_a_bar_runs_over_the_frames_with_their_rate(mixed, weights_file, tmp_path, record_bars):
+    bars = record_bars(pipeline)
     clip = mixed / "clips" / "night.mp4"
     assert _run(clip, "-o", tmp_path / "out", "--weights", weights_file) == 0
     [settings] = bars

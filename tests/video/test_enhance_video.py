@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TONE_HZ, dark_frames, dominant_frequency, read_clip, write_clip
+from video_clips import TONE_HZ, dark_frames, dominant_frequency, read_clip, write_clip
 
 import lowlight
 from lowlight.errors import LowlightError

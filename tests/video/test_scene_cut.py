@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import dark_frames
+from video_clips import dark_frames
 
 from lowlight.video.scene_cut import CUT_THRESHOLD, SceneCutDetector
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import dark_frames
+from video_clips import dark_frames
 
 from lowlight.inference import enhance_tensor
 from lowlight.models import UnifiedLowLightEnhancer

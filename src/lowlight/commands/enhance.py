@@ -177,14 +177,7 @@ def _enhance_file(job: Job, model: UnifiedLowLightEnhancer, args: argparse.Names
     except LowlightError as exc:
         raise LowlightError(f"{exc} (pass --format)") from exc
     source = read_image(job.source)
-    enhanced = enhance(
-        source.rgb,
-        model=model,
-        tile=args.tile,
-        progress=not args.quiet,
-        exposure=args.exposure,
-        strength=args.strength,
-    )
+    enhanced = enhance(source.rgb, **_options(model, args))
     _make_parent(job.target)
     write_image(job.target, replace(source, rgb=enhanced))
 
@@ -193,21 +186,23 @@ def _enhance_video(job: Job, model: UnifiedLowLightEnhancer, args: argparse.Name
     from lowlight.video import enhance_video
 
     _make_parent(job.target)
-    result = enhance_video(
-        job.source,
-        job.target,
-        model=model,
-        tile=args.tile,
-        progress=not args.quiet,
-        exposure=args.exposure,
-        strength=args.strength,
-        crf=args.crf,
-    )
+    result = enhance_video(job.source, job.target, crf=args.crf, **_options(model, args))
     if result.audio == "re-encoded to AAC" and not args.quiet:
         tqdm.write(
             f"{job.source}: sound re-encoded to AAC ({job.target.suffix} cannot hold it as it is)",
             file=sys.stderr,
         )
+
+
+def _options(model: UnifiedLowLightEnhancer, args: argparse.Namespace) -> dict:
+    """What images and videos are enhanced with: the model, tiling, bar and controls."""
+    return {
+        "model": model,
+        "tile": args.tile,
+        "progress": not args.quiet,
+        "exposure": args.exposure,
+        "strength": args.strength,
+    }
 
 
 def _make_parent(target: Path) -> None:

@@ -29,17 +29,11 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
         >>> target.read_bytes()
         b'done'
     """
-    path = Path(path)
-    fd, temporary = _temporary_next_to(path)
-    try:
+    with _replacing(Path(path)) as (fd, _):
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        _replace(temporary, path)
-    except BaseException:
-        _discard(temporary)
-        raise
 
 
 @contextlib.contextmanager
@@ -60,31 +54,26 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         >>> target.read_bytes()
         b'done'
     """
-    path = Path(path)
-    fd, temporary = _temporary_next_to(path)
-    os.close(fd)
-    try:
+    with _replacing(Path(path)) as (fd, temporary):
+        os.close(fd)
         yield Path(temporary)
         with open(temporary, "rb") as handle:
             os.fsync(handle.fileno())
-        _replace(temporary, path)
+
+
+@contextlib.contextmanager
+def _replacing(path: Path) -> Iterator[tuple[int, str]]:
+    """A temporary file next to ``path`` (its descriptor and name) for the block to write;
+    then given its permissions and renamed over ``path``, or removed if the block raises."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        yield fd, temporary
+        os.chmod(temporary, _permissions_for(path))
+        os.replace(temporary, path)
     except BaseException:
-        _discard(temporary)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
         raise
-
-
-def _temporary_next_to(path: Path) -> tuple[int, str]:
-    return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-
-
-def _replace(temporary: str, path: Path) -> None:
-    os.chmod(temporary, _permissions_for(path))
-    os.replace(temporary, path)
-
-
-def _discard(temporary: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(temporary)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:

@@ -42,12 +42,12 @@ def enhance_video(
     src: str | os.PathLike,
     dst: str | os.PathLike,
     model: UnifiedLowLightEnhancer | None = None,
+    crf: int = DEFAULT_CRF,
     tile: int | None = None,
     device: str | torch.device = "cpu",
     progress: bool = False,
     exposure: float = 0.0,
     strength: float = 1.0,
-    crf: int = DEFAULT_CRF,
     time_constant: float = TONE_TIME_CONSTANT,
 ) -> VideoResult:
     """Enhance a video clip into an H.264 (yuv420p) file, frame by frame with steady tone.
@@ -64,12 +64,12 @@ def enhance_video(
         src: the clip (anything FFmpeg reads: MP4, MOV, MKV, AVI, WebM, ...).
         dst: the result: ``.mp4``, ``.m4v``, ``.mov``, ``.mkv`` or ``.avi``; not ``src``.
         model: the enhancer; None loads the shipped default on ``device``.
+        crf: x264's constant rate factor (0 lossless ... 51; 18 is near transparent).
         tile: see ``lowlight.inference.choose_tile``: large frames are tiled as images are.
         device: where to load the default model when ``model`` is None.
         progress: show a progress bar over the frames (on a terminal), with frames per
             second and the time left.
         exposure, strength: as for ``lowlight.enhance``, applied to every frame.
-        crf: x264's constant rate factor (0 lossless ... 51; 18 is near transparent).
         time_constant: seconds over which global decisions are averaged; 0 enhances every
             frame on its own (flickers).
 
