@@ -48,11 +48,13 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
     Example:
         >>> import tempfile, pathlib
-        >>> target = pathlib.Path(tempfile.mkdtemp()) / "clip.mp4"
-        >>> with atomic_path(target) as temporary:
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> with atomic_path(folder / "clip.mp4") as temporary:
+        ...     print(temporary.name.startswith(".clip.mp4."), temporary.suffix)
         ...     _ = temporary.write_bytes(b"done")
-        >>> target.read_bytes()
-        b'done'
+        True .tmp
+        >>> [path.name for path in folder.iterdir()]
+        ['clip.mp4']
     """
     with _replacing(Path(path)) as (fd, temporary):
         os.close(fd)
