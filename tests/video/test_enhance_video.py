@@ -140,6 +140,14 @@ def test_the_input_is_never_the_output(panning_clip, fresh_model) -> None:
     assert panning_clip.read_bytes() == before
 
 
+def test_unwritable_results_are_one_clear_error(panning_clip, fresh_model, tmp_path) -> None:
+    with pytest.raises(LowlightError, match="cannot write .*missing"):
+        _enhance(panning_clip, tmp_path / "missing" / "out.mp4", fresh_model)
+    with pytest.raises(LowlightError, match=r"cannot write video as out\.flv"):
+        _enhance(panning_clip, tmp_path / "out.flv", fresh_model)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_frames_stream_through_one_at_a_time(panning_clip, fresh_model, tmp_path, monkeypatch):
     # Memory stays bounded by a few frames whatever the clip's length: each frame is
     # written before the decoder is asked for much more.

@@ -84,7 +84,11 @@ class VideoWriter:
         self._container: Any = None
 
     def __enter__(self) -> VideoWriter:
-        temporary = self._stack.enter_context(atomic_path(self.path))
+        try:
+            temporary = self._stack.enter_context(atomic_path(self.path))
+        except OSError as exc:
+            reason = exc.strerror or exc
+            raise LowlightError(f"cannot write {self.path}: {reason}") from exc
         try:
             self._container = self._av.open(str(temporary), "w", format=self.format)
             self._video = self._add_video()
