@@ -124,7 +124,11 @@ class VideoWriter:
         frame = frame.reformat(format="yuv420p", **options)
         frame.pts = pts
         frame.time_base = self.info.time_base
-        self._mux(self._video.encode(frame))
+        try:
+            packets = self._video.encode(frame)
+        except self._av.FFmpegError as exc:
+            raise LowlightError(f"{self.path}: cannot encode frame at {pts} ({exc})") from exc
+        self._mux(packets)
 
     def write_audio(self, packet: Any) -> None:
         """Pass on one packet of the source's sound stream (copied or re-encoded)."""
@@ -134,8 +138,12 @@ class VideoWriter:
             packet.stream = self._audio
             self._mux(packet)
             return
-        for decoded in packet.decode():
-            for resampled in self._resampler.resample(decoded):
+        try:
+            decoded = packet.decode()
+        except self._av.FFmpegError as exc:
+            raise LowlightError(f"{self.path}: cannot decode the source's sound ({exc})") from exc
+        for piece in decoded:
+            for resampled in self._resampler.resample(piece):
                 self._mux(self._audio.encode(resampled))
 
     def _add_video(self) -> Any:
