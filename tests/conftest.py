@@ -161,3 +161,25 @@ def fill_disk(monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setattr(os, "fdopen", fdopen)
 
     return fill
+
+
+@pytest.fixture
+def record_bars(monkeypatch: pytest.MonkeyPatch):
+    """``record_bars(module)``: from now on ``module.tqdm`` draws its bars into memory, as
+    on a terminal, and returns the list that collects each bar's keyword arguments, with
+    the bar itself under ``"bar"``."""
+    from tqdm import tqdm
+
+    def record(module) -> list[dict]:
+        bars: list[dict] = []
+
+        class RecordingBar(tqdm):
+            def __init__(self, *args, **kwargs) -> None:
+                bars.append(kwargs)
+                super().__init__(*args, **{**kwargs, "disable": False, "file": io.StringIO()})
+                kwargs["bar"] = self
+
+        monkeypatch.setattr(module, "tqdm", RecordingBar)
+        return bars
+
+    return record

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import re
 from pathlib import Path
@@ -11,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from tqdm import tqdm
 
 from lowlight import cli, weights
 from lowlight.commands import enhance as enhance_command
@@ -230,17 +228,9 @@ def test_quiet_prints_neither_bar_nor_summary(photos, weights_file, tmp_path, ca
 
 @pytest.mark.parametrize(("options", "disable"), [((), None), (("-q",), True)])
 def test_the_bar_runs_over_the_files_on_a_terminal(
-    photos, weights_file, tmp_path, monkeypatch, options, disable
+    photos, weights_file, tmp_path, record_bars, options, disable
 ):
-    bars = []
-
-    class RecordingBar(tqdm):
-        def __init__(self, *args, **kwargs) -> None:
-            bars.append(kwargs)
-            super().__init__(*args, **{**kwargs, "disable": False, "file": io.StringIO()})
-            kwargs["bar"] = self
-
-    monkeypatch.setattr(enhance_command, "tqdm", RecordingBar)
+    bars = record_bars(enhance_command)
     assert _run(photos, "-o", tmp_path / "out", "--weights", weights_file, *options) == 0
     [settings] = [bar for bar in bars if bar.get("desc") == "enhance"]
     # tqdm's disable=None draws the bar only when its stream is a terminal.

@@ -6,6 +6,7 @@ Python API::
     bright = lowlight.enhance(pil_image_or_array)
     model = lowlight.load_model()          # the shipped default network
     bright = lowlight.enhance(pil_image_or_array, model=model)   # reuse a loaded model
+    lowlight.enhance_video("night.mp4", "night-bright.mp4")      # needs lowlight[video]
 """
 
 from __future__ import annotations
@@ -23,12 +24,17 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 if TYPE_CHECKING:
     from lowlight.inference import enhance
+    from lowlight.video import enhance_video
     from lowlight.weights import load_model
 
-__all__ = ["LowlightError", "__version__", "enhance", "load_model"]
+__all__ = ["LowlightError", "__version__", "enhance", "enhance_video", "load_model"]
 
 # Imported on first use, so that ``import lowlight`` (and ``lowlight --version``) stays fast.
-_LAZY = {"enhance": "lowlight.inference", "load_model": "lowlight.weights"}
+_LAZY = {
+    "enhance": "lowlight.inference",
+    "enhance_video": "lowlight.video",
+    "load_model": "lowlight.weights",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -20,6 +20,8 @@ __all__ = [
     "enhance_tensor",
     "check_controls",
     "choose_tile",
+    "model_device",
+    "tone_pass_input",
     "tile_overlap",
     "AUTO_TILE_PIXELS",
     "DEFAULT_TILE",
@@ -74,6 +76,20 @@ def tile_overlap(tile: int) -> int:
     return min(DEFAULT_OVERLAP, tile // 4)
 
 
+def tone_pass_input(tensor: torch.Tensor, tile: int) -> torch.Tensor:
+    """The picture a tiled result takes its tone from: ``tensor`` (B, C, H, W) reduced by area
+    averaging to a longer side of ``tile``, or of ``TONE_PASS_MIN_SIDE`` if that is larger."""
+    height, width = tensor.shape[-2:]
+    side = max(tile, TONE_PASS_MIN_SIDE)
+    return F.interpolate(tensor, size=reduced_size(height, width, side), mode="area")
+
+
+def model_device(model: torch.nn.Module, fallback: torch.device) -> torch.device:
+    """Where ``model``'s parameters are (``fallback`` for a model without any)."""
+    parameter = next(model.parameters(), None)
+    return parameter.device if parameter is not None else fallback
+
+
 def check_controls(exposure: float, strength: float) -> None:
     """Raise ``LowlightError`` unless ``exposure`` (stops) and ``strength`` can be applied."""
     if not math.isfinite(exposure) or abs(exposure) > MAX_EXPOSURE_STOPS:
@@ -124,8 +140,7 @@ def enhance_tensor(
     check_controls(exposure, strength)
     height, width = tensor.shape[-2:]
     chosen = choose_tile(height, width, tile)
-    parameter = next(model.parameters(), None)
-    device = parameter.device if parameter is not None else tensor.device
+    device = model_device(model, tensor.device)
     # The defaults leave the model's own result untouched, bit for bit.
     controls = {"exposure": exposure or None, "strength": None if strength == 1.0 else strength}
 
@@ -157,9 +172,7 @@ def enhance_tensor(
                 return result
 
             tiled = tile_process(run_counted, tensor, tile=chosen, overlap=overlap)
-            side = max(chosen, TONE_PASS_MIN_SIDE)
-            reduced = F.interpolate(tensor, size=reduced_size(height, width, side), mode="area")
-            return match_low_frequencies(tiled, run_counted(reduced))
+            return match_low_frequencies(tiled, run_counted(tone_pass_input(tensor, chosen)))
 
 
 def enhance(

@@ -20,6 +20,7 @@ from PIL import Image, ImageCms, ImageOps
 from lowlight.errors import LowlightError
 from lowlight.imageio import (
     ImageData,
+    atomic_path,
     atomic_write,
     output_format,
     read_image,
@@ -332,6 +333,22 @@ def test_writing_is_atomic(tmp_path: Path) -> None:
         raise RuntimeError("failed midway")
     assert target.read_bytes() == b"previous"
     assert os.listdir(tmp_path) == ["out.png"]
+
+
+def test_writing_by_path_is_atomic(tmp_path: Path) -> None:
+    target = tmp_path / "clip.mp4"
+    target.write_bytes(b"previous")
+    target.chmod(0o640)
+    with pytest.raises(RuntimeError), atomic_path(target) as temporary:
+        temporary.write_bytes(b"half")
+        raise RuntimeError("failed midway")
+    assert target.read_bytes() == b"previous"
+    assert os.listdir(tmp_path) == ["clip.mp4"]
+    with atomic_path(target) as temporary:
+        assert temporary.parent == tmp_path and temporary.name.startswith(".clip.mp4.")
+        temporary.write_bytes(b"complete")
+    assert target.read_bytes() == b"complete" and target.stat().st_mode & 0o777 == 0o640
+    assert os.listdir(tmp_path) == ["clip.mp4"]
 
 
 def test_failed_image_write_leaves_nothing(tmp_path: Path) -> None:

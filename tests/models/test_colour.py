@@ -15,8 +15,10 @@ from lowlight.models.colour import (
     BOOST_MAX_GAIN,
     BOOST_SATURATION_THRESHOLD,
     LUMA_WEIGHTS,
+    apply_saturation_boost,
     image_saturation,
     luminance,
+    saturation_boost_factor,
 )
 
 EYE = torch.eye(3)
@@ -371,3 +373,19 @@ def test_boost_gradcheck(spread: float, seed: int, low: float, high: float) -> N
     rgb = greyish(spread, seed).requires_grad_()
     assert low < image_saturation(rgb.detach()).item() < high
     assert gradcheck(saturation_boost, (rgb,))
+
+
+def test_boost_is_its_factor_applied() -> None:
+    # The factor and its application are separate so that a video can average the factor
+    # across frames; together they are the boost, bit for bit.
+    torch.manual_seed(6)
+    rgb = torch.rand(3, 3, 8, 8) * torch.tensor([0.02, 0.3, 1.0]).view(3, 1, 1, 1)
+    factor = saturation_boost_factor(rgb)
+    assert factor.shape == (3,)
+    assert torch.equal(saturation_boost(rgb), apply_saturation_boost(rgb, factor))
+    assert torch.equal(saturation_boost(rgb, None), apply_saturation_boost(rgb, factor, None))
+    grey_ish = torch.full((1, 3, 4, 4), 0.5)
+    grey_ish[:, 0] = 0.55  # saturation about 0.09
+    expected = 2 * (0.15 - image_saturation(grey_ish)) / 0.15
+    assert saturation_boost_factor(grey_ish).item() == pytest.approx(expected.item(), abs=1e-6)
+    assert torch.equal(apply_saturation_boost(grey_ish, torch.zeros(1)), grey_ish)

@@ -335,3 +335,30 @@ def test_forward_has_no_branch_on_tensor_values(function) -> None:
     source = inspect.getsource(function)
     for token in FORBIDDEN:
         assert token not in source, f"{function.__qualname__} contains {token!r}"
+
+
+def test_the_saturation_factor_is_a_hook_point_that_changes_nothing_unhooked(
+    model: UnifiedLowLightEnhancer,
+) -> None:
+    # A video reads and replaces each frame's boost here; unhooked, or hooked to pass it
+    # on, the result is the same bit for bit, and the weights files do not change.
+    torch.manual_seed(12)
+    washed_out = torch.rand(2, 1, 32, 32).expand(2, 3, 32, 32) * 0.3
+    seen = []
+
+    def passing(module, args, output):
+        seen.append(output)
+        return output
+
+    with torch.no_grad():
+        plain = model(washed_out).image
+        handle = model.saturation_factor.register_forward_hook(passing)
+        hooked = model(washed_out).image
+        handle.remove()
+        handle = model.saturation_factor.register_forward_hook(lambda m, a, o: o * 0 + 1)
+        boosted = model(washed_out).image
+        handle.remove()
+    assert torch.equal(plain, hooked)
+    assert seen[0].shape == (2,) and ((seen[0] >= 0) & (seen[0] <= 1)).all()
+    assert not torch.equal(plain, boosted)
+    assert not any("saturation_factor" in key for key in model.state_dict())

@@ -1,4 +1,4 @@
-"""``lowlight enhance``: enhance image files, folders and glob patterns into an output folder."""
+"""``lowlight enhance``: enhance image and video files, folders and globs into an output folder."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ from lowlight.commands.options import add_model_options
 from lowlight.devices import parse_device
 from lowlight.errors import LowlightError
 from lowlight.imageio import Job, find_inputs, output_format, plan_jobs, read_image, write_image
+from lowlight.imageio.batch import is_video
+from lowlight.imageio.pyav import import_av
+from lowlight.imageio.video_writer import DEFAULT_CRF
 from lowlight.inference import check_controls, choose_tile, enhance
 from lowlight.models import UnifiedLowLightEnhancer
 
@@ -24,16 +27,19 @@ __all__ = ["register", "run"]
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "enhance",
-        help="enhance dark images into an output folder",
-        description="Enhance image files, folders (searched recursively) and glob patterns. "
-        "Results keep their names relative to each input folder, their bit depth (16-bit PNG "
-        "and TIFF), alpha, ICC profile and EXIF where the format allows; each is written "
-        "atomically and no input is ever overwritten. A file that fails is reported on one "
-        "line and the rest carry on; the exit status is then 1. On a terminal a progress bar "
-        "runs over the files; the last line of output counts the results.",
+        help="enhance dark images and videos into an output folder",
+        description="Enhance image and video files, folders (searched recursively) and glob "
+        "patterns. Results keep their names relative to each input folder, their bit depth "
+        "(16-bit PNG and TIFF), alpha, ICC profile and EXIF where the format allows; each is "
+        "written atomically and no input is ever overwritten. Videos (mp4, mov, mkv, avi, "
+        "webm; needs lowlight[video]) become H.264 in the same container (WebM: MP4) with "
+        "their frame timing, rotation and sound, and a tone held steady from frame to frame. "
+        "A file that fails is reported on one line and the rest carry on; the exit status is "
+        "then 1. On a terminal a progress bar runs over the files (and the frames of a "
+        "video); the last line of output counts the results.",
     )
     parser.add_argument(
-        "inputs", nargs="+", metavar="INPUT", help="image file, folder or glob pattern"
+        "inputs", nargs="+", metavar="INPUT", help="image or video file, folder or glob pattern"
     )
     parser.add_argument(
         "-o", "--output", required=True, metavar="OUTDIR", help="folder to write results to"
@@ -54,11 +60,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="S",
         help="from 0 (the input unchanged) to 1 (the full enhancement, the default)",
     )
+    parser.add_argument(
+        "--crf",
+        type=int,
+        default=DEFAULT_CRF,
+        metavar="Q",
+        help=f"video quality: x264's constant rate factor, 0 (lossless) to 51 (default "
+        f"{DEFAULT_CRF}, close to transparent; +6 about halves the size)",
+    )
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
     parser.add_argument(
         "--format",
         metavar="EXT",
-        help="write every result in this format (png, jpg, tif, webp, ...); default: the "
+        help="write every image in this format (png, jpg, tif, webp, ...); default: the "
         "input's own",
     )
     parser.add_argument(
@@ -85,11 +99,16 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     choose_tile(1, 1, args.tile)  # reject a bad --tile or control before any work
     check_controls(args.exposure, args.strength)
+    if not 0 <= args.crf <= 51:
+        raise LowlightError(f"--crf must be between 0 and 51, got {args.crf}")
     extension = _extension(args.format)
     output = Path(args.output)
     jobs = plan_jobs(
         find_inputs(args.inputs, exclude=output), output, extension, args.allow_same_folder
     )
+    videos = sum(is_video(job.source) for job in jobs)
+    if videos:
+        import_av()  # without PyAV, one line saying how to install it, before any work
     from lowlight.weights import load_model
 
     # A refused weights file or device leaves no (empty) output folder behind.
@@ -97,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
     _prepare_output_folder(output)
     failed = 0
     # disable=None: the bar is drawn on a terminal only. It advances when a file is done.
-    bar = tqdm(total=len(jobs), desc="enhance", unit="image", disable=True if args.quiet else None)
+    unit = "file" if videos else "image"
+    bar = tqdm(total=len(jobs), desc="enhance", unit=unit, disable=True if args.quiet else None)
     with bar:
         for job in jobs:
             try:
@@ -110,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
                 _report(job, f"{type(exc).__name__}: {exc}")
             bar.update()
     if failed:
-        print(f"lowlight enhance: {failed} of {len(jobs)} images failed", file=sys.stderr)
+        print(f"lowlight enhance: {failed} of {len(jobs)} {unit}s failed", file=sys.stderr)
     if not args.quiet:
         print(summary(len(jobs) - failed, failed, output, time.perf_counter() - start))
     return 1 if failed else 0
@@ -141,24 +161,47 @@ def _duration(seconds: float) -> str:
 
 
 def _enhance_file(job: Job, model: UnifiedLowLightEnhancer, args: argparse.Namespace) -> None:
+    if is_video(job.source):
+        _enhance_video(job, model, args)
+        return
     try:
         output_format(job.target)  # an unwritable format fails before the enhancement
     except LowlightError as exc:
         raise LowlightError(f"{exc} (pass --format)") from exc
     source = read_image(job.source)
-    enhanced = enhance(
-        source.rgb,
-        model=model,
-        tile=args.tile,
-        progress=not args.quiet,
-        exposure=args.exposure,
-        strength=args.strength,
-    )
-    try:
-        job.target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise LowlightError(f"cannot create folder {job.target.parent}: {exc}") from exc
+    enhanced = enhance(source.rgb, **_options(model, args))
+    _make_parent(job.target)
     write_image(job.target, replace(source, rgb=enhanced))
+
+
+def _enhance_video(job: Job, model: UnifiedLowLightEnhancer, args: argparse.Namespace) -> None:
+    from lowlight.video import enhance_video
+
+    _make_parent(job.target)
+    result = enhance_video(job.source, job.target, crf=args.crf, **_options(model, args))
+    if result.audio == "re-encoded to AAC" and not args.quiet:
+        tqdm.write(
+            f"{job.source}: sound re-encoded to AAC ({job.target.suffix} cannot hold it as it is)",
+            file=sys.stderr,
+        )
+
+
+def _options(model: UnifiedLowLightEnhancer, args: argparse.Namespace) -> dict:
+    """What images and videos are enhanced with: the model, tiling, bar and controls."""
+    return {
+        "model": model,
+        "tile": args.tile,
+        "progress": not args.quiet,
+        "exposure": args.exposure,
+        "strength": args.strength,
+    }
+
+
+def _make_parent(target: Path) -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LowlightError(f"cannot create folder {target.parent}: {exc}") from exc
 
 
 def _report(job: Job, message: str) -> None:

@@ -7,7 +7,7 @@
 - ``find_inputs`` / ``plan_jobs``: which files a batch names and where results go.
 """
 
-from lowlight.imageio.atomic import atomic_write, atomic_write_text
+from lowlight.imageio.atomic import atomic_path, atomic_write, atomic_write_text
 from lowlight.imageio.batch import InputFile, Job, find_inputs, plan_jobs
 from lowlight.imageio.image_data import ImageData
 from lowlight.imageio.reading import read_image, read_rgb
@@ -18,6 +18,7 @@ __all__ = [
     "ImageData",
     "InputFile",
     "Job",
+    "atomic_path",
     "atomic_write",
     "atomic_write_text",
     "find_inputs",

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_write", "atomic_write_text"]
+__all__ = ["atomic_write", "atomic_write_text", "atomic_path"]
 
 
 @contextlib.contextmanager
@@ -29,13 +29,47 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
         >>> target.read_bytes()
         b'done'
     """
-    path = Path(path)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
+    with _replacing(Path(path)) as (fd, _):
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """A temporary file next to ``path`` for a writer that opens files by name; on success it
+    replaces ``path``.
+
+    The block writes the temporary file and closes it; it is then flushed to disk, given the
+    permissions of a new file (or of the file it replaces) and renamed over ``path``. If the
+    block raises, the temporary file is removed and ``path`` is untouched. The temporary
+    name is hidden (it starts with a dot) and ends in ``.tmp``.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> with atomic_path(folder / "clip.mp4") as temporary:
+        ...     print(temporary.name.startswith(".clip.mp4."), temporary.suffix)
+        ...     _ = temporary.write_bytes(b"done")
+        True .tmp
+        >>> [path.name for path in folder.iterdir()]
+        ['clip.mp4']
+    """
+    with _replacing(Path(path)) as (fd, temporary):
+        os.close(fd)
+        yield Path(temporary)
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+
+
+@contextlib.contextmanager
+def _replacing(path: Path) -> Iterator[tuple[int, str]]:
+    """A temporary file next to ``path`` (its descriptor and name) for the block to write;
+    then given its permissions and renamed over ``path``, or removed if the block raises."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        yield fd, temporary
         os.chmod(temporary, _permissions_for(path))
         os.replace(temporary, path)
     except BaseException:

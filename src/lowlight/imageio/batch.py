@@ -1,4 +1,4 @@
-"""Planning a batch: which image files the inputs name, and where each result goes."""
+"""Planning a batch: which image and video files the inputs name, and where each result goes."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lowlight.errors import LowlightError
+from lowlight.imageio.video_writer import video_output_path
 
 __all__ = [
     "InputFile",
@@ -16,7 +17,9 @@ __all__ = [
     "find_inputs",
     "plan_jobs",
     "is_dead_link",
+    "is_video",
     "IMAGE_EXTENSIONS",
+    "VIDEO_EXTENSIONS",
     "CLASH_SUFFIX",
 ]
 
@@ -24,14 +27,18 @@ __all__ = [
 IMAGE_EXTENSIONS = frozenset(
     {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".tif", ".tiff", ".bmp", ".avif"}
 )
+# Video clips (enhanced with ``lowlight.video``; a file named explicitly is a clip when its
+# extension is one of these).
+VIDEO_EXTENSIONS = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm"})
 # Added to an output name that would otherwise be an input's (only with allow_same_folder).
 CLASH_SUFFIX = "-enhanced"
 _GLOB_CHARACTERS = frozenset("*?[")
+_SEARCHED = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
 
 
 @dataclass(frozen=True)
 class InputFile:
-    """An image file to process.
+    """An image or video file to process.
 
     Attributes:
         path: the file, as found.
@@ -53,9 +60,10 @@ class Job:
 
 
 def find_inputs(specs: Sequence[str], exclude: Path | None = None) -> list[InputFile]:
-    """The image files named by files, folders (searched recursively) and glob patterns.
+    """The image and video files named by files, folders (searched recursively) and globs.
 
-    Folder searches keep files with an image extension (``IMAGE_EXTENSIONS``) and skip
+    Folder searches keep files with an image or video extension (``IMAGE_EXTENSIONS``,
+    ``VIDEO_EXTENSIONS``) and skip
     hidden files and folders and the ``exclude`` folder (the output folder, so earlier
     results are not taken as inputs). A glob's matches keep their path below the pattern's
     fixed leading folders. A file found twice is listed once.
@@ -70,8 +78,10 @@ def find_inputs(specs: Sequence[str], exclude: Path | None = None) -> list[Input
         for item in _expand(spec, excluded):
             found.setdefault(_resolved(item.path), item)
     if not found:
-        searched = ", ".join(sorted(IMAGE_EXTENSIONS))
-        raise LowlightError(f"no image files found in the inputs (searched for {searched})")
+        searched = ", ".join(sorted(IMAGE_EXTENSIONS | VIDEO_EXTENSIONS))
+        raise LowlightError(
+            f"no image or video files found in the inputs (searched for {searched})"
+        )
     return list(found.values())
 
 
@@ -86,7 +96,8 @@ def plan_jobs(
     Args:
         inputs: from ``find_inputs``.
         output_folder: the folder results are written under.
-        extension: replaces each name's extension (e.g. ``".png"``) when given.
+        extension: replaces each image's extension (e.g. ``".png"``) when given. Videos keep
+            theirs, except WebM, which cannot hold H.264 and becomes ``.mp4``.
         allow_same_folder: allow ``output_folder`` to be an input folder; results whose name
             would be an input's get ``CLASH_SUFFIX`` (then a number) before the extension.
 
@@ -107,7 +118,11 @@ def plan_jobs(
     jobs: list[Job] = []
     taken: dict[Path, Path] = {}
     for item in inputs:
-        relative = item.relative.with_suffix(extension) if extension else item.relative
+        relative = item.relative
+        if is_video(relative):
+            relative = video_output_path(relative)
+        elif extension:
+            relative = relative.with_suffix(extension)
         target = output_folder / relative
         if target in input_files:
             if not allow_same_folder:
@@ -161,7 +176,7 @@ def _search(folder: Path, base: Path, excluded: Path | None) -> list[InputFile]:
             if not name.startswith(".") and not _skipped(root_path / name, base, excluded)
         )
         for name in sorted(files):
-            if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_EXTENSIONS:
+            if not name.startswith(".") and Path(name).suffix.lower() in _SEARCHED:
                 found = root_path / name
                 items.append(InputFile(found, _relative(found, base), _resolved(base)))
     return items
@@ -180,6 +195,11 @@ def _resolved(path: Path) -> Path:
     """``path`` made absolute with links followed; unlike ``Path.resolve`` on Python < 3.13,
     a symbolic link loop does not raise (the looping link is kept as it is)."""
     return Path(os.path.realpath(path))
+
+
+def is_video(path: Path) -> bool:
+    """Whether ``path`` names a video clip (by its extension, ``VIDEO_EXTENSIONS``)."""
+    return path.suffix.lower() in VIDEO_EXTENSIONS
 
 
 def is_dead_link(path: Path) -> bool:

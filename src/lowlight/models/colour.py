@@ -10,6 +10,8 @@ __all__ = [
     "GlobalColourAffine",
     "EnhancedGlobalColorCorrection",
     "saturation_boost",
+    "saturation_boost_factor",
+    "apply_saturation_boost",
     "image_saturation",
     "luminance",
 ]
@@ -41,6 +43,7 @@ def saturation_boost(rgb: torch.Tensor, ceiling: float | None = 1.0) -> torch.Te
     ``boost = clamp(2 * relu(0.15 - s) / 0.15, 0, 1)`` for mean saturation ``s``; colour
     differences from the luma are scaled by ``1 + boost``. An image with ``s >= 0.15`` is left
     unchanged; the gain rises smoothly to 2 as ``s`` falls to 0.075. No branch on tensor values.
+    The same as ``apply_saturation_boost(rgb, saturation_boost_factor(rgb), ceiling)``.
 
     Args:
         rgb: (B, 3, H, W) in [0, 1] (above 1 where ``ceiling`` is None).
@@ -50,10 +53,34 @@ def saturation_boost(rgb: torch.Tensor, ceiling: float | None = 1.0) -> torch.Te
     Returns:
         (B, 3, H, W) in [0, ceiling].
     """
+    return apply_saturation_boost(rgb, saturation_boost_factor(rgb), ceiling)
+
+
+def saturation_boost_factor(rgb: torch.Tensor) -> torch.Tensor:
+    """The boost ``saturation_boost`` gives each image: (B,) in [0, 1], 0 for none.
+
+    Args:
+        rgb: (B, 3, H, W), >= 0.
+    """
     saturation = image_saturation(rgb)
-    boost = torch.clamp(
+    return torch.clamp(
         2.0 * F.relu(BOOST_SATURATION_THRESHOLD - saturation) / BOOST_SATURATION_THRESHOLD, 0.0, 1.0
     )
+
+
+def apply_saturation_boost(
+    rgb: torch.Tensor, boost: torch.Tensor, ceiling: float | None = 1.0
+) -> torch.Tensor:
+    """Scale each image's colour differences from its luma by ``1 + boost``.
+
+    Args:
+        rgb: (B, 3, H, W), >= 0.
+        boost: (B,) in [0, 1] (``saturation_boost_factor``).
+        ceiling: the result is clamped to ``[0, ceiling]``; None clamps only at 0.
+
+    Returns:
+        (B, 3, H, W) in [0, ceiling].
+    """
     luma = luminance(rgb)
     scale = 1.0 + BOOST_MAX_GAIN * boost.view(-1, 1, 1, 1)
     return torch.clamp(luma + (rgb - luma) * scale, 0.0, ceiling)

@@ -13,7 +13,8 @@ from torch import nn
 from lowlight.models.colour import (
     EnhancedGlobalColorCorrection,
     GlobalColourAffine,
-    saturation_boost,
+    apply_saturation_boost,
+    saturation_boost_factor,
 )
 from lowlight.models.curve_estimator import ImprovedCurveEstimator
 from lowlight.models.decoder import TransformerDecoder
@@ -142,6 +143,10 @@ class UnifiedLowLightEnhancer(nn.Module):
         self.colour_affine = GlobalColourAffine(enable_vibrance=False, identity_clamp=0.15)
         ceiling = None if highlight_knee is not None else 1.0
         self.colour_correction = EnhancedGlobalColorCorrection(ceiling=ceiling)
+        # Each image's saturation boost, (B,) in [0, 1], passes through this identity (no
+        # parameters) so that a forward hook can read or replace it: ``lowlight.video``
+        # smooths it across the frames of a clip.
+        self.saturation_factor = nn.Identity()
         # The decoder's 1/8 stages, the curve estimate's grid and the detail's 8 x 8 blocks
         # must tile.
         self.pad_multiple = math.lcm(self.decoder.factor, curve_scale, 8)
@@ -167,7 +172,8 @@ class UnifiedLowLightEnhancer(nn.Module):
     ) -> torch.Tensor:
         """The saturation boost, the exposure control, then the soft shoulder (or the clip at 1)."""
         ceiling = None if self.highlight_knee is not None else 1.0
-        image = saturation_boost(coloured, ceiling=ceiling)
+        boost = self.saturation_factor(saturation_boost_factor(coloured))
+        image = apply_saturation_boost(coloured, boost, ceiling=ceiling)
         if exposure is not None:
             image = expose(image, per_image(exposure, image))
         if self.highlight_knee is None:

@@ -1,0 +1,188 @@
+"""Smoothing the enhancer's global tone decisions across the frames of a clip.
+
+See ``lowlight.video`` for the design. ``TemporalStabiliser`` hooks into a loaded
+``UnifiedLowLightEnhancer`` (PyTorch forward hooks, removed again on exit) and keeps one
+exponential moving average per global quantity, reset at scene cuts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+
+import torch
+from kornia.color import rgb_to_linear_rgb
+from torch import nn
+
+from lowlight.inference import choose_tile, enhance_tensor, model_device, tone_pass_input
+from lowlight.models import UnifiedLowLightEnhancer
+from lowlight.models.finishing import expose
+from lowlight.video.scene_cut import SceneCutDetector
+
+__all__ = ["TemporalStabiliser", "TONE_TIME_CONSTANT"]
+
+# Each moving average's time constant in seconds: a frame's own decisions weigh
+# 1 - exp(-frame interval / this), 0.15 at 24 frames per second.
+TONE_TIME_CONSTANT = 0.25
+# Averages in cascade, each smoothing the one before. Two halve the frame-to-frame jitter
+# of one average of the same lag (on dark 64x96 pans, flicker 2.2 instead of 3.0 times the
+# input's change times the gain, against 21 frame by frame); a drift within a scene (a pan
+# into a darker street) is still followed within about a second (90% after 1 s).
+SMOOTHING_STAGES = 2
+# Keeps the gain of a black frame (or channel) finite.
+_LEVEL_FLOOR = 1e-4
+
+
+class TemporalStabiliser:
+    """Enhances the frames of a clip in order, with global decisions smoothed over time.
+
+    Use it as a context manager (the hooks are on the model only inside it) and call
+    ``enhance`` once per frame, in presentation order.
+
+    Args:
+        model: the enhancer (``lowlight.load_model``); its global decisions are read and
+            replaced through forward hooks while the stabiliser is entered.
+        time_constant: seconds (each of the ``SMOOTHING_STAGES`` averages); 0 leaves every
+            frame's own decisions, bit for bit (frame by frame).
+        cut_detector: says where a new scene starts (the averages then restart).
+
+    Example:
+        >>> import torch, lowlight
+        >>> model = lowlight.load_model()
+        >>> frames = torch.rand(3, 1, 3, 32, 48) * 0.1
+        >>> with TemporalStabiliser(model) as stabiliser:
+        ...     results = [stabiliser.enhance(f, seconds=i / 24) for i, f in enumerate(frames)]
+        >>> results[2].shape
+        torch.Size([1, 3, 32, 48])
+    """
+
+    def __init__(
+        self,
+        model: UnifiedLowLightEnhancer,
+        time_constant: float = TONE_TIME_CONSTANT,
+        cut_detector: SceneCutDetector | None = None,
+    ) -> None:
+        if not time_constant >= 0:
+            raise ValueError(f"time_constant must be >= 0 seconds, got {time_constant}")
+        self.model = model
+        self.time_constant = time_constant
+        self.cut_detector = cut_detector if cut_detector is not None else SceneCutDetector()
+        self.cuts = 0
+        self._averages: dict[str, torch.Tensor] = {}
+        self._last_seconds: float | None = None
+        self._weight = 1.0
+        self._pending_update = False
+        self._updating = False
+        self._input_level: torch.Tensor | None = None
+        self._correction: torch.Tensor | None = None
+        self._hooks: contextlib.ExitStack | None = None
+
+    def __enter__(self) -> TemporalStabiliser:
+        stack = contextlib.ExitStack()
+        model = self.model
+        stack.callback(model.register_forward_pre_hook(self._on_input).remove)
+        context = model.curve_estimator.global_context
+        stack.callback(context.register_forward_hook(self._smoothed_hook("context")).remove)
+        boost = model.saturation_factor
+        stack.callback(boost.register_forward_hook(self._smoothed_hook("boost")).remove)
+        stack.callback(model.colour_correction.register_forward_hook(self._on_colour).remove)
+        self._hooks = stack
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._hooks is not None:
+            self._hooks.close()
+            self._hooks = None
+
+    def enhance(
+        self,
+        frame: torch.Tensor,
+        seconds: float,
+        tile: int | None = None,
+        exposure: float = 0.0,
+        strength: float = 1.0,
+    ) -> torch.Tensor:
+        """Enhance the next frame of the clip.
+
+        Args:
+            frame: float (1, 3, H, W) in [0, 1].
+            seconds: its presentation time (the averages weigh frames by the time between).
+            tile, exposure, strength: as for ``lowlight.inference.enhance_tensor``; a frame
+                that is tiled takes its decisions from one pass over it reduced to a tile.
+
+        Returns:
+            float (1, 3, H, W) in [0, 1].
+        """
+        if self._hooks is None:
+            raise RuntimeError("use TemporalStabiliser as a context manager: with ... as s:")
+        if frame.ndim != 4 or frame.shape[0] != 1:
+            raise ValueError(f"expected one frame (1, 3, H, W), got {tuple(frame.shape)}")
+        cut = self.cut_detector.is_cut(frame)
+        self.cuts += cut
+        if self.time_constant == 0:  # frame by frame: the averages stay empty, hooks idle
+            return enhance_tensor(self.model, frame, tile, exposure=exposure, strength=strength)
+        if cut:
+            self._averages.clear()
+            self._weight = 1.0
+        else:
+            interval = max(0.0, seconds - (self._last_seconds or 0.0))
+            self._weight = _frame_weight(interval, self.time_constant)
+        self._last_seconds = seconds
+        self._pending_update = True
+        height, width = frame.shape[-2:]
+        chosen = choose_tile(height, width, tile)
+        if chosen is not None and (height > chosen or width > chosen):
+            with torch.inference_mode():  # the decisions, from the pass the tiles' tone follows
+                device = model_device(self.model, frame.device)
+                self.model(tone_pass_input(frame, chosen).to(device))
+        return enhance_tensor(self.model, frame, tile=tile, exposure=exposure, strength=strength)
+
+    def _on_input(self, module: nn.Module, args: tuple) -> None:
+        """The first pass of each frame updates the averages; later ones (tiles) apply them."""
+        self._updating, self._pending_update = self._pending_update, False
+        if self._updating:
+            self._input_level = _linear_level(args[0])
+
+    def _smoothed_hook(self, name: str):
+        def hook(module: nn.Module, args: tuple, output: torch.Tensor) -> torch.Tensor:
+            if self._updating:
+                self._average(name, output)
+            average = self._averages.get(f"{name}/{SMOOTHING_STAGES - 1}")
+            return output if average is None else average.expand_as(output)
+
+        return hook
+
+    def _on_colour(self, module: nn.Module, args: tuple, output: torch.Tensor) -> torch.Tensor:
+        """Hold each channel's linear-light gain (output level over input level) to its
+        average, by an exposure correction of the difference."""
+        if self._updating:
+            gain = torch.log2(_linear_level(output) / self._input_level)
+            correction = self._average("gain", gain) - gain
+            # A frame that starts the averages keeps its own result, bit for bit.
+            self._correction = None if self._weight == 1.0 else correction
+        if self._correction is None:
+            return output
+        return expose(output, self._correction[:, :, None, None])
+
+    def _average(self, name: str, value: torch.Tensor) -> torch.Tensor:
+        """Feed ``value`` through the cascade of averages called ``name``; the last one."""
+        value = value.detach()
+        for stage in range(SMOOTHING_STAGES):
+            key = f"{name}/{stage}"
+            average = self._averages.get(key)
+            if average is not None:
+                value = torch.lerp(average, value, self._weight)
+            self._averages[key] = value
+        return value
+
+
+def _frame_weight(interval: float, time_constant: float) -> float:
+    """The weight of a frame shown ``interval`` seconds after the last in the averages."""
+    return 1.0 - math.exp(-interval / time_constant)
+
+
+def _linear_level(rgb: torch.Tensor) -> torch.Tensor:
+    """Each image's mean linear light per channel, (B, 3), at least ``_LEVEL_FLOOR``; ``rgb``
+    is sRGB-encoded, >= 0 (values above 1 are extended)."""
+    linear = rgb_to_linear_rgb(rgb.clamp_min(0.0))
+    return linear.mean(dim=(2, 3)).clamp_min(_LEVEL_FLOOR)
