@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -115,25 +115,28 @@ class CropDataset(Dataset):
     Items are tuples of (3, image_size, image_size) float32 tensors in [0, 1] (or (3, H, W)
     for whole images).
 
+    A subclass says what it crops: ``load`` reads one item into a tuple of same-size (3, H, W)
+    tensors, ``kind`` and ``kinds`` name an item in messages, in the singular and the plural.
+
     Args:
         items: what to load, each with a ``name``.
-        load: reads one item into a tuple of same-size (3, H, W) tensors.
-        kind, kinds: what an item is called, in the singular and the plural, for messages.
         image_size: the crop side (at least ``MIN_CROP``), or 0 for whole images.
         samples_per_epoch: items per epoch; None for one per usable item.
         downscale: keep every ``downscale``-th pixel (1 keeps them all).
     """
 
+    load: Callable[[Any], Images]
+    kind: str
+    kinds: str
+
     def __init__(
         self,
-        items: Sequence[Item],
-        load: Callable[[Item], Images],
-        kind: str,
-        kinds: str,
+        items: Sequence[Named],
         image_size: int,
         samples_per_epoch: int | None = None,
         downscale: int = 1,
     ) -> None:
+        kind = self.kind
         if image_size != 0 and image_size < MIN_CROP:
             raise LowlightError(
                 f"image_size must be 0 (whole images) or at least {MIN_CROP}, got {image_size}"
@@ -143,7 +146,7 @@ class CropDataset(Dataset):
         if not items:
             raise LowlightError(f"no training {kind}s")
         self.image_size = image_size
-        names, self.images, self.skipped = load_usable(items, load, kind, kinds)
+        names, self.images, self.skipped = load_usable(items, self.load, kind, self.kinds)
         for name, (first, *_) in zip(names, self.images, strict=True):
             if min(first.shape[-2:]) < downscale:
                 raise LowlightError(

@@ -65,13 +65,5 @@ class PairedCropDataset(CropDataset):
     (or (3, H, W) for whole images).
     """
 
-    def __init__(
-        self,
-        pairs: list[ImagePair],
-        image_size: int,
-        samples_per_epoch: int | None = None,
-        downscale: int = 1,
-    ) -> None:
-        super().__init__(
-            pairs, load_pair, "pair", "image pairs", image_size, samples_per_epoch, downscale
-        )
+    load = staticmethod(load_pair)
+    kind, kinds = "pair", "image pairs"

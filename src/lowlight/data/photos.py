@@ -107,13 +107,5 @@ class PhotoCropDataset(CropDataset):
     one warning, listed in ``skipped`` and left out; if none is left, ``LowlightError``.
     """
 
-    def __init__(
-        self,
-        photos: list[Photo],
-        image_size: int,
-        samples_per_epoch: int | None = None,
-        downscale: int = 1,
-    ) -> None:
-        super().__init__(
-            photos, load_photo, "photo", "photos", image_size, samples_per_epoch, downscale
-        )
+    load = staticmethod(load_photo)
+    kind, kinds = "photo", "photos"
