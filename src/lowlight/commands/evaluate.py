@@ -44,12 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         required=True,
         help="folder with low/ and high/ subfolders (with --no-reference: a folder of photos)",
     )
-    parser.add_argument(
-        "--no-reference",
-        action="store_true",
-        help="score photos without targets: NIQE, grey level, clipped and crushed shares, "
-        "colourfulness",
-    )
+    no_reference = "score photos without targets (NIQE, grey level, clipping, colourfulness)"
+    parser.add_argument("--no-reference", action="store_true", help=no_reference)
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--weights", help="safetensors weights file (default: the shipped model)")
     source.add_argument(
