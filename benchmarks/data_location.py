@@ -1,5 +1,6 @@
-"""Where the benchmarks find LOL-v1 (``$LOWLIGHT_DATA/lol-v1``, else ``shared/data/lol-v1``
-beside the repository), how they read its pictures, and where they write their results."""
+"""Where the benchmarks find the data (``$LOWLIGHT_DATA``, else ``shared/data`` beside the
+repository: LOL-v1 in ``lol-v1/``, real dark photos in ``real-dark/``), how they read its
+pictures, and where they write their results."""
 
 from __future__ import annotations
 
@@ -15,11 +16,15 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
 
 
+def data_root() -> Path:
+    """The folder holding the datasets (``lol-v1/``, ``real-dark/``); it may not exist."""
+    root = os.environ.get("LOWLIGHT_DATA")
+    return Path(root) if root else REPO.parent / "shared" / "data"
+
+
 def lol_root() -> Path:
     """The ``lol-v1`` folder (holding ``train/`` and ``eval15/``); it may not exist."""
-    root = os.environ.get("LOWLIGHT_DATA")
-    base = Path(root) if root else REPO.parent / "shared" / "data"
-    return base / "lol-v1"
+    return data_root() / "lol-v1"
 
 
 def read_batch(path: Path) -> torch.Tensor:
