@@ -85,13 +85,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=_stage_epochs,
         help="epochs of stages 1,2,3, e.g. 12,6,4 (on --resume: re-plans untrained epochs)",
     )
-    parser.add_argument("--image-size", type=int, help="training crop size (default 512)")
+    parser.add_argument(
+        "--image-size", type=int, help="training crop size (default 512; 256 with --unpaired)"
+    )
     parser.add_argument(
         "--downscale",
         type=int,
         help="train on every N-th pixel of each pair (default 1; validation is full size)",
     )
-    parser.add_argument("--batch-size", type=int, help="crops per step (default 8)")
+    parser.add_argument(
+        "--batch-size", type=int, help="crops per step (default 8; 4 with --unpaired)"
+    )
     parser.add_argument("--seed", type=int, help="seed for initialisation, split and crops")
     parser.add_argument("--device", help="cpu, cuda or cuda:N (mixed precision on CUDA)")
     parser.add_argument("--threads", type=int, help="CPU threads (default: all cores)")

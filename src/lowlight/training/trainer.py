@@ -12,7 +12,7 @@ import torch
 from tqdm import tqdm
 
 from lowlight.errors import LowlightError
-from lowlight.models import UnifiedLowLightEnhancer
+from lowlight.models import EnhancerOutput, UnifiedLowLightEnhancer
 from lowlight.training.best import Rank, best_row, improves, saved_rank
 from lowlight.training.checkpoint import load_checkpoint, save_checkpoint
 from lowlight.training.config import TrainConfig
@@ -243,7 +243,11 @@ class Trainer:
         return low, high
 
     def _loss(
-        self, output, low: torch.Tensor, target: torch.Tensor, weights: dict[str, float]
+        self,
+        output: EnhancerOutput,
+        low: torch.Tensor,
+        target: torch.Tensor,
+        weights: dict[str, float],
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """``(total, terms)`` of the objective on one batch's output."""
         return self.objective(output, target, weights)

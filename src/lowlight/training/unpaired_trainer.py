@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 import torch
+from torch import Tensor
 
 from lowlight.models import EnhancerOutput
 from lowlight.training.trainer import Trainer
@@ -52,13 +53,9 @@ class UnpairedTrainer(Trainer):
             reference = self.teacher(photos).image.float()
         return photos, reference
 
-    def _loss(
-        self,
-        output: EnhancerOutput,
-        low: torch.Tensor,
-        target: torch.Tensor,
-        weights: dict[str, float],
-    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def _loss(self, output: EnhancerOutput, low: Tensor, target: Tensor, weights: dict) -> tuple:
+        """The unpaired objective of the output on the crops ``low``, distilled toward
+        ``target``, the starting model's output; ``weights`` are the objective's own."""
         return self.objective(output, low, target)
 
     def _state(self) -> dict:
