@@ -9,8 +9,8 @@ options if given. The starting model and the run's ``best.safetensors`` are then
 way ``lowlight evaluate`` scores them: the no-reference figures on the held-out half (the
 photos themselves too, for reference) and PSNR/SSIM on LOL-v1 eval15.
 
-Writes ``unpaired_finetune.json`` into ``--out`` and prints a Markdown table; the run folder is
-kept with ``--run DIR``.
+Writes ``unpaired_finetune.json`` (``unpaired_finetune-NAME.json`` with ``--config NAME.yaml``)
+into ``--out`` and prints a Markdown table; the run folder is kept with ``--run DIR``.
 
     python benchmarks/unpaired_finetune.py [--weights FILE] [--config my.yaml] [--threads 2]
 """
@@ -127,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         "results": rows,
         "table": text,
     }
-    (args.out / "unpaired_finetune.json").write_text(json.dumps(result, indent=1) + "\n")
+    name = f"unpaired_finetune-{args.config.stem}" if args.config else "unpaired_finetune"
+    (args.out / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
     return 0
 
 

@@ -93,7 +93,7 @@ def test_a_cli_run_writes_every_file(cli_run: Path, weights_file: Path, read_met
     assert isinstance(load_model(cli_run / "best.safetensors"), torch.nn.Module)
 
     log = (cli_run / "train.log").read_text()
-    assert "unpaired objective, distilled toward" in log and "distill_l1 10" in log
+    assert "unpaired objective, distilled toward" in log and "distill_l1 5, " in log
     assert log.count("val NIQE") == 2
 
     state = load_checkpoint(cli_run)
