@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -91,6 +92,7 @@ def enhance_tensor(
     progress: bool = False,
     exposure: float = 0.0,
     strength: float = 1.0,
+    on_pass: Callable[[int, int], None] | None = None,
 ) -> torch.Tensor:
     """Enhance a batch of images with ``model``, tile by tile when large.
 
@@ -108,6 +110,9 @@ def enhance_tensor(
         exposure: stops relative to the model's own exposure (0: automatic, +1 doubles the
             result's linear light); applied to the whole picture alike, tiled or not.
         strength: 0 returns the input unchanged, 1 the full enhancement.
+        on_pass: called after each pass of the model with (passes done, passes in all):
+            once with (1, 1) for an image enhanced whole; for a tiled one after every tile
+            and after the reduced pass that sets the tone (a web page's progress bar).
 
     Returns:
         float (B, 3, H, W) in [0, 1], with ``tensor``'s dtype and device.
@@ -130,17 +135,25 @@ def enhance_tensor(
 
     with torch.inference_mode():
         if chosen is None or (height <= chosen and width <= chosen):
-            return run(tensor)
+            whole = run(tensor)
+            if on_pass is not None:
+                on_pass(1, 1)
+            return whole
         overlap = tile_overlap(chosen)
         tiles = len(tile_starts(height, chosen, overlap)) * len(tile_starts(width, chosen, overlap))
+        done = 0
         # One step per tile and one for the reduced pass that sets the tone; tqdm's
         # disable=None shows the bar on a terminal only.
         disable = None if progress else True
         with tqdm(total=tiles + 1, desc="tiles", unit="tile", leave=False, disable=disable) as bar:
 
             def run_counted(piece: torch.Tensor) -> torch.Tensor:
+                nonlocal done
                 result = run(piece)
                 bar.update()
+                done += 1
+                if on_pass is not None:
+                    on_pass(done, tiles + 1)
                 return result
 
             tiled = tile_process(run_counted, tensor, tile=chosen, overlap=overlap)
@@ -157,6 +170,7 @@ def enhance(
     progress: bool = False,
     exposure: float = 0.0,
     strength: float = 1.0,
+    on_pass: Callable[[int, int], None] | None = None,
 ) -> ImageLike:
     """Enhance one image and return it as the same kind of object.
 
@@ -172,6 +186,8 @@ def enhance(
         exposure: stops relative to the model's own choice: 0 is automatic, +1 doubles the
             result's linear-light level, -1 halves it (highlights still roll off smoothly).
         strength: from 0 (the input unchanged) to 1 (the full enhancement).
+        on_pass: called with (passes done, passes in all) after each pass of the model (see
+            ``enhance_tensor``).
 
     Returns:
         An array of the same shape and dtype, or a PIL image of the same size and mode
@@ -196,6 +212,12 @@ def enhance(
 
         model = load_model(device=device)
     enhanced = enhance_tensor(
-        model, to_batch(rgb), tile=tile, progress=progress, exposure=exposure, strength=strength
+        model,
+        to_batch(rgb),
+        tile=tile,
+        progress=progress,
+        exposure=exposure,
+        strength=strength,
+        on_pass=on_pass,
     )
     return rgb_like(from_batch(enhanced), alpha, image)
