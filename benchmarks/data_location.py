@@ -17,7 +17,8 @@ RESULTS = REPO / "benchmarks" / "results"
 
 
 def data_root() -> Path:
-    """The folder holding the datasets (``lol-v1/``, ``real-dark/``); it may not exist."""
+    """The folder holding the datasets (``lol-v1/``, ``real-dark/``): ``$LOWLIGHT_DATA``, else
+    ``shared/data`` beside the repository; it may not exist."""
     root = os.environ.get("LOWLIGHT_DATA")
     return Path(root) if root else REPO.parent / "shared" / "data"
 
