@@ -1,5 +1,6 @@
-"""Where the benchmarks find LOL-v1 (``$LOWLIGHT_DATA/lol-v1``, else ``shared/data/lol-v1``
-beside the repository), how they read its pictures, and where they write their results."""
+"""Where the benchmarks find the data (``$LOWLIGHT_DATA``, else ``shared/data`` beside the
+repository: LOL-v1 in ``lol-v1/``, real dark photos in ``real-dark/``), how they read its
+pictures, and where they write their results."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ RESULTS = REPO / "benchmarks" / "results"
 
 
 def data_root() -> Path:
-    """The data folder: ``$LOWLIGHT_DATA``, else ``shared/data`` beside the repository."""
+    """The folder holding the datasets (``lol-v1/``, ``real-dark/``): ``$LOWLIGHT_DATA``, else
+    ``shared/data`` beside the repository; it may not exist."""
     root = os.environ.get("LOWLIGHT_DATA")
     return Path(root) if root else REPO.parent / "shared" / "data"
 

@@ -1,10 +1,12 @@
-"""Scoring an enhancer on a folder of low/high image pairs under the field's LOL protocol."""
+"""Scoring an enhancer on a folder of low/high image pairs under the field's LOL protocol, or on
+a folder of photos without references with the no-reference figures (NIQE and others)."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,31 +17,42 @@ from PIL import Image
 from torch import nn
 
 from lowlight.data.pairs import ImagePair, find_pairs
+from lowlight.data.photos import Photo, find_photos
 from lowlight.errors import LowlightError
 from lowlight.imageio import read_rgb
 from lowlight.imageio.arrays import from_batch, to_batch
 from lowlight.imageio.atomic import atomic_write
 from lowlight.imageio.samples import to_samples
-from lowlight.metrics import protocol, score_image
+from lowlight.inference import AUTO_TILE_PIXELS, enhance_tensor
+from lowlight.metrics import no_reference_protocol, protocol, score_image, score_no_reference
+from lowlight.metrics.niqe import NIQE_BLOCK
 from lowlight.training.loss_weights import COLOR_THRESHOLDS
 
-__all__ = ["evaluate_folder", "evaluation_protocol", "METRICS"]
+__all__ = [
+    "evaluate_folder",
+    "evaluation_protocol",
+    "no_reference_evaluation_protocol",
+    "METRICS",
+    "NO_REFERENCE_METRICS",
+]
 
 # Side of the SSIM window: smaller images cannot be scored the way the field does.
 SSIM_WINDOW = 11
 # The per-image scores averaged into the result's "mean".
 METRICS = ("psnr", "ssim", "psnr_gt_mean", "ssim_gt_mean", "seconds")
+NO_REFERENCE_METRICS = ("niqe", "mean_grey", "clipped", "crushed", "colourfulness", "seconds")
 
 
-def _output_folder(save_outputs: str | os.PathLike | None, data_dir: Path) -> Path | None:
-    """Create the output folder, refusing the data folder and anything inside low/ or high/."""
+def _output_folder(
+    save_outputs: str | os.PathLike | None, data_dir: Path, inputs: list[Path]
+) -> Path | None:
+    """Create the output folder, refusing the data folder and anything inside ``inputs``."""
     if save_outputs is None:
         return None
     folder = Path(save_outputs)
     resolved = folder.resolve()
     data = data_dir.resolve()
-    inputs = [data / "low", data / "high"]
-    if resolved == data or any(resolved.is_relative_to(side) for side in inputs):
+    if resolved == data or any(resolved.is_relative_to(side.resolve()) for side in inputs):
         raise LowlightError(
             f"refusing to write outputs into the input data ({folder}); "
             "pass a separate folder to --save-outputs"
@@ -57,6 +70,7 @@ def _save_png(image: torch.Tensor, path: Path) -> None:
     """Write a (1, 3, H, W) image in [0, 1] as an 8-bit PNG, atomically."""
     levels = to_samples(from_batch(image), 8)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_write(path) as handle:
             Image.fromarray(levels).save(handle, format="PNG")
     except OSError as exc:
@@ -64,16 +78,23 @@ def _save_png(image: torch.Tensor, path: Path) -> None:
 
 
 def _run_model(
-    model: nn.Module | None, low: torch.Tensor, device: torch.device
+    model: nn.Module | None, low: torch.Tensor, device: torch.device, tiled: bool = False
 ) -> tuple[torch.Tensor, float]:
-    """The enhanced image (1, 3, H, W) and the seconds its forward pass took."""
+    """The enhanced image (1, 3, H, W) and the seconds enhancing it took.
+
+    ``tiled`` enhances as ``lowlight enhance`` does (``enhance_tensor``: tiles above
+    ``AUTO_TILE_PIXELS``); otherwise the model runs once on the whole image.
+    """
     if model is None:
         return low, 0.0
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     start = time.perf_counter()
-    output = model(low)
-    image = output.image if hasattr(output, "image") else output
+    if tiled:
+        image = enhance_tensor(model, low)
+    else:
+        output = model(low.to(device))
+        image = output.image if hasattr(output, "image") else output
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     return image, time.perf_counter() - start
@@ -98,13 +119,47 @@ def _score_pair(
             f"{pair.low}: size {low_rgb.shape[1]}x{low_rgb.shape[0]} differs from its reference "
             f"{pair.high} ({high_rgb.shape[1]}x{high_rgb.shape[0]})"
         )
-    output, seconds = _run_model(model, to_batch(low_rgb).to(device), device)
+    output, seconds = _run_model(model, to_batch(low_rgb), device)
     output = output.float().cpu()
     high = to_batch(high_rgb)
     if output_dir is not None:
         _save_png(output, output_dir / f"{pair.name}.png")
     scores = score_image(output, high, COLOR_THRESHOLDS)
     return {"name": pair.name, **dataclasses.asdict(scores), "seconds": seconds}
+
+
+def _score_photo(
+    photo: Photo, model: nn.Module | None, device: torch.device, output_dir: Path | None
+) -> dict[str, Any]:
+    """Read, enhance and score one photo. Raises ``LowlightError`` for a bad photo."""
+    rgb = read_rgb(photo.path)
+    if min(rgb.shape[:2]) < NIQE_BLOCK:
+        raise LowlightError(
+            f"{photo.path}: {rgb.shape[1]}x{rgb.shape[0]} is smaller than NIQE's "
+            f"{NIQE_BLOCK}x{NIQE_BLOCK} block"
+        )
+    output, seconds = _run_model(model, to_batch(rgb), device, tiled=True)
+    output = output.float().cpu()
+    if output_dir is not None:
+        _save_png(output, output_dir / _png_name(photo))
+    scores = score_no_reference(output)
+    return {"name": photo.name, **dataclasses.asdict(scores), "seconds": seconds}
+
+
+def _png_name(photo: Photo) -> Path:
+    """Where a photo's output goes below the output folder: its name, as PNG."""
+    return Path(photo.name).with_suffix(".png")
+
+
+def _check_png_names(photos: list[Photo]) -> None:
+    """Refuse photos whose outputs would share a name (``a.jpg`` and ``a.webp``)."""
+    counts = Counter(_png_name(photo) for photo in photos)
+    shared = sorted(str(name) for name, count in counts.items() if count > 1)
+    if shared:
+        raise LowlightError(
+            f"several photos would be saved as {', '.join(shared)}; rename them or save the "
+            "outputs of some of them elsewhere"
+        )
 
 
 def evaluation_protocol() -> dict[str, str]:
@@ -120,40 +175,32 @@ def evaluation_protocol() -> dict[str, str]:
     }
 
 
-def evaluate_folder(
+def no_reference_evaluation_protocol() -> dict[str, str]:
+    """The no-reference figures' protocol plus how the model is run and timed."""
+    megapixels = AUTO_TILE_PIXELS / 1e6
+    return {
+        **no_reference_protocol(),
+        "inference": "each photo as lowlight enhance enhances it: whole (batch 1) up to "
+        f"{megapixels:.1f} megapixels, in overlapping tiles toned by a reduced whole-picture "
+        "pass above; torch.inference_mode, model in eval mode; output scored as returned",
+        "seconds": "wall-clock of the enhancement per photo, excluding reading and scoring; the "
+        "first photo includes any warm-up; 0 for the identity baseline",
+        "name": "the photo's path relative to the data folder",
+    }
+
+
+def _evaluate(
+    items: list,
+    score: Callable[[Any], dict[str, Any]],
     model: nn.Module | None,
-    data_dir: str | os.PathLike,
-    save_outputs: str | os.PathLike | None = None,
-    device: str | torch.device = "cpu",
-    *,
-    on_image: Callable[[dict[str, Any]], None] | None = None,
-) -> dict[str, Any]:
-    """Score ``model`` on every ``low/``-``high/`` pair of ``data_dir``, one full image at a time.
+    device: torch.device,
+    on_image: Callable[[dict[str, Any]], None] | None,
+) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """``score`` each item with the model in eval mode: ``(records, errors)``.
 
-    Args:
-        model: maps (1, 3, H, W) in [0, 1] to an object with ``.image`` (or a tensor) of the same
-            shape in [0, 1]; ``None`` scores the low images unchanged (the identity baseline).
-            It is moved to ``device`` and run in eval mode; its training mode is restored after.
-        data_dir: a folder with ``low/`` and ``high/`` subfolders paired by file name stem.
-        save_outputs: a folder (created if needed, never inside the input folders) receiving
-            each output as ``NAME.png`` (8-bit, written atomically); ``None`` writes nothing.
-        device: where the model runs; scores are computed on the CPU.
-        on_image: called with each image's record as soon as it is scored (for progress).
-
-    Returns:
-        ``{"images": [{"name", "psnr", "ssim", "psnr_gt_mean", "ssim_gt_mean", "saturation",
-        "color_flag", "seconds"}], "mean": {"psnr", "ssim", "psnr_gt_mean", "ssim_gt_mean",
-        "seconds"} (None when no pair was scored), "protocol": {...}, "errors": [{"name",
-        "message"}]}``. A pair that cannot be read or whose sizes differ is recorded under
-        "errors" and the others carry on. PSNR is ``inf`` for an output identical to its target.
-
-    Raises:
-        LowlightError: missing folders, no images, unpaired names, or an unusable output folder.
+    An item whose scoring raises ``LowlightError`` is recorded under errors and the others
+    carry on. The model's training mode is restored afterwards.
     """
-    data_dir = Path(data_dir)
-    pairs = find_pairs(data_dir)
-    output_dir = _output_folder(save_outputs, data_dir)
-    device = torch.device(device)
     was_training = model.training if model is not None else False
     if model is not None:
         model.to(device).eval()
@@ -161,11 +208,11 @@ def evaluate_folder(
     errors: list[dict[str, str]] = []
     try:
         with torch.inference_mode():
-            for pair in pairs:
+            for item in items:
                 try:
-                    record = _score_pair(pair, model, device, output_dir)
+                    record = score(item)
                 except LowlightError as exc:
-                    errors.append({"name": pair.name, "message": str(exc)})
+                    errors.append({"name": item.name, "message": str(exc)})
                     continue
                 images.append(record)
                 if on_image is not None:
@@ -173,5 +220,79 @@ def evaluate_folder(
     finally:
         if model is not None:
             model.train(was_training)
-    mean = {key: float(np.mean([r[key] for r in images])) if images else None for key in METRICS}
-    return {"images": images, "mean": mean, "protocol": evaluation_protocol(), "errors": errors}
+    return images, errors
+
+
+def evaluate_folder(
+    model: nn.Module | None,
+    data_dir: str | os.PathLike,
+    save_outputs: str | os.PathLike | None = None,
+    device: str | torch.device = "cpu",
+    *,
+    no_reference: bool = False,
+    on_image: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Score ``model`` on every ``low/``-``high/`` pair of ``data_dir``, one full image at a
+    time, or with ``no_reference`` on every photo below it with the no-reference figures.
+
+    Photos are enhanced as ``lowlight enhance`` enhances them (tiled above
+    ``AUTO_TILE_PIXELS``), then scored by ``lowlight.metrics.score_no_reference``.
+
+    Args:
+        model: maps (1, 3, H, W) in [0, 1] to an object with ``.image`` (or, for pairs, a
+            tensor) of the same shape in [0, 1]; ``None`` scores the low images (the photos)
+            unchanged: the identity baseline. It is moved to ``device`` and run in eval mode;
+            its training mode is restored after.
+        data_dir: a folder with ``low/`` and ``high/`` subfolders paired by file name stem;
+            with ``no_reference``, a folder of photos searched recursively
+            (``lowlight.data.find_photos``).
+        save_outputs: a folder (created if needed, never inside the input folders) receiving
+            each output as ``NAME.png`` (a photo's: its name with ``.png``), 8-bit, written
+            atomically; ``None`` writes nothing.
+        device: where the model runs; scores are computed on the CPU.
+        no_reference: score photos without targets instead of pairs.
+        on_image: called with each image's record as soon as it is scored (for progress).
+
+    Returns:
+        Pairs: ``{"images": [{"name", "psnr", "ssim", "psnr_gt_mean", "ssim_gt_mean",
+        "saturation", "color_flag", "seconds"}], "mean": {"psnr", "ssim", "psnr_gt_mean",
+        "ssim_gt_mean", "seconds"}, "protocol": {...}, "errors": [{"name", "message"}]}``;
+        PSNR is ``inf`` for an output identical to its target.
+        Photos: the same with records ``{"name", "niqe", "mean_grey", "clipped", "crushed",
+        "colourfulness", "seconds"}`` and means of all but the name; names are paths
+        relative to ``data_dir``; NIQE is NaN for a flat picture and its mean is over the
+        photos that have one (NaN if none has).
+        Means are None when nothing was scored. An image that cannot be read, is too small
+        to score, or (pairs) differs in size from its target is recorded under "errors" and
+        the others carry on.
+
+    Raises:
+        LowlightError: missing folders, no images, unpaired names, outputs that would share
+            a name, or an unusable output folder.
+    """
+    data_dir = Path(data_dir)
+    device = torch.device(device)
+    if no_reference:
+        items: list = find_photos(data_dir)
+        if save_outputs is not None:
+            _check_png_names(items)
+        inputs, keys, score_one = [data_dir], NO_REFERENCE_METRICS, _score_photo
+    else:
+        items = find_pairs(data_dir)
+        inputs, keys, score_one = [data_dir / "low", data_dir / "high"], METRICS, _score_pair
+    output_dir = _output_folder(save_outputs, data_dir, inputs)
+    images, errors = _evaluate(
+        items, lambda item: score_one(item, model, device, output_dir), model, device, on_image
+    )
+    # The field's mean for pairs (one exact output's inf PSNR makes it inf); NIQE's mean leaves
+    # out the flat pictures that have none.
+    average = _mean_of_defined if no_reference else np.mean
+    mean = {key: float(average([r[key] for r in images])) if images else None for key in keys}
+    protocol = no_reference_evaluation_protocol() if no_reference else evaluation_protocol()
+    return {"images": images, "mean": mean, "protocol": protocol, "errors": errors}
+
+
+def _mean_of_defined(values: list[float]) -> float:
+    """The mean of the values that are not NaN; NaN when none is."""
+    defined = [value for value in values if not np.isnan(value)]
+    return float(np.mean(defined)) if defined else float("nan")

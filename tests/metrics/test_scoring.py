@@ -9,10 +9,16 @@ import torch
 
 from lowlight.metrics import (
     COLOR_FLAGS,
+    clipped_fraction,
     color_flag,
+    colourfulness,
+    crushed_fraction,
+    mean_grey,
+    niqe,
     psnr,
     psnr_gt_mean,
     score_image,
+    score_no_reference,
     ssim,
     ssim_gt_mean,
 )
@@ -65,3 +71,30 @@ def test_color_flag_uses_the_thresholds_it_is_given(saturation: float) -> None:
     strict = {"critical_saturation": 1.5, "min_saturation": 2.0}
     assert color_flag(saturation, strict) == "CRITICAL_COLOR"
     assert color_flag(saturation, COLOR_THRESHOLDS) in COLOR_FLAGS
+
+
+def test_no_reference_scores_are_the_metrics_of_the_image() -> None:
+    generator = torch.Generator().manual_seed(3)
+    image = torch.rand(1, 3, 100, 130, generator=generator) ** 3
+    image[..., :10, :] = 1.0
+    scores = score_no_reference(image)
+    assert scores.niqe == float(niqe(image)[0])
+    assert scores.mean_grey == float(mean_grey(image)[0])
+    assert scores.clipped == float(clipped_fraction(image)[0]) >= 0.1
+    assert scores.crushed == float(crushed_fraction(image)[0]) > 0.0
+    assert scores.colourfulness == float(colourfulness(image)[0])
+
+
+def test_no_reference_scores_of_a_flat_image_have_no_niqe() -> None:
+    scores = score_no_reference(torch.full((1, 3, 96, 96), 0.5))
+    assert math.isnan(scores.niqe)
+    assert scores.clipped == scores.crushed == scores.colourfulness == 0.0
+
+
+@pytest.mark.parametrize(
+    ("shape", "message"),
+    [((2, 3, 96, 96), "one image"), ((1, 3, 95, 200), "96x96"), ((1, 3, 200, 64), "96x96")],
+)
+def test_no_reference_scores_refuse_what_cannot_be_scored(shape, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        score_no_reference(torch.zeros(shape))

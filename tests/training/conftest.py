@@ -1,4 +1,4 @@
-"""Fixtures for the trainer tests: a tiny synthetic paired dataset and tiny run configs."""
+"""Fixtures for the trainer tests: tiny synthetic pairs and photos, and tiny run configs."""
 
 from __future__ import annotations
 
@@ -40,6 +40,29 @@ def write_pairs(root: Path, seed: int = 0) -> Path:
         low = np.clip(high.astype(np.float64) * 0.12 + noise, 0, 255).astype(np.uint8)
         Image.fromarray(low).save(root / "low" / f"{name}.png")
     return root
+
+
+# Sizes of the photos ``write_photos`` writes: at least one 96x96 NIQE block each, and of
+# several sizes, as real photos are.
+PHOTO_SIZES = ((96, 112), (104, 96), (120, 100), (96, 128), (112, 112), (100, 104))
+
+
+def write_photos(root: Path, seed: int = 0) -> Path:
+    """``root``: dark, noisy, colourful 8-bit PNG photos named 1.png ... of ``PHOTO_SIZES``."""
+    rng = np.random.default_rng(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    for index, (height, width) in enumerate(PHOTO_SIZES, start=1):
+        y, x = np.mgrid[0:height, 0:width] / max(height, width)
+        base = np.stack([x, y, 1.0 - x], axis=-1) * 40 + 8
+        pixels = np.clip(base + rng.normal(0, 4, base.shape), 0, 255).astype(np.uint8)
+        Image.fromarray(pixels).save(root / f"{index}.png")
+    return root
+
+
+@pytest.fixture
+def photo_data(tmp_path: Path) -> Path:
+    """A folder (``tmp_path/photos``) of six dark photos of several sizes, without targets."""
+    return write_photos(tmp_path / "photos")
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""A run killed with SIGKILL and resumed repeats the uninterrupted run of the same seed."""
+"""A run killed with SIGKILL and resumed repeats the uninterrupted run of the same seed, on
+pairs and on photos without targets."""
 
 from __future__ import annotations
 
@@ -29,11 +30,10 @@ TOLERANCE = 1e-5
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL (POSIX)")
 
 
-def train_args(data: Path, out: Path, options: Path) -> list[str]:
+def train_args(data: list[str], out: Path, options: Path) -> list[str]:
     return [
         "train",
-        "--data",
-        str(data),
+        *data,
         "--out",
         str(out),
         "--config",
@@ -68,9 +68,14 @@ def assert_same_tensors(got: dict, expected: dict, what: str) -> None:
         assert difference <= TOLERANCE, f"{what} {key} differs by {difference}"
 
 
+@pytest.mark.parametrize("kind", ["pairs", "photos"])
 def test_killed_run_resumes_to_the_same_result(
-    pair_data: Path, tmp_path: Path, read_metrics
+    kind: str, pair_data: Path, photo_data: Path, weights_file: Path, tmp_path: Path, read_metrics
 ) -> None:
+    if kind == "pairs":
+        data = ["--data", str(pair_data)]
+    else:  # fine-tuning, which also keeps its starting model in the checkpoint
+        data = ["--unpaired", str(photo_data), "--init-weights", str(weights_file)]
     options = tmp_path / "tiny.yaml"
     options.write_text(
         yaml.safe_dump(
@@ -85,7 +90,7 @@ def test_killed_run_resumes_to_the_same_result(
     )
     killed = tmp_path / "killed"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "lowlight", *train_args(pair_data, killed, options)]
+    command = [sys.executable, "-m", "lowlight", *train_args(data, killed, options)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 120
@@ -110,9 +115,9 @@ def test_killed_run_resumes_to_the_same_result(
 
     # Resumed and reference runs in this process (on one thread too): the killed process is
     # gone, so all the resumed run knows comes from the run folder.
-    assert main([*train_args(pair_data, killed, options), "--resume"]) == 0
+    assert main([*train_args(data, killed, options), "--resume"]) == 0
     reference = tmp_path / "reference"
-    assert main(train_args(pair_data, reference, options)) == 0
+    assert main(train_args(data, reference, options)) == 0
 
     assert_same_rows(read_metrics(killed), read_metrics(reference))
     for name in ("split.json", "config.yaml"):
@@ -127,4 +132,6 @@ def test_killed_run_resumes_to_the_same_result(
     assert last["epoch"] == expected_last["epoch"] == TOTAL_EPOCHS
     assert last["global_step"] == expected_last["global_step"]
     assert_same_tensors(last["model"], expected_last["model"], "last")
+    if kind == "photos":
+        assert_same_tensors(last["teacher"], expected_last["teacher"], "teacher")
     assert torch.equal(last["torch_rng"], expected_last["torch_rng"])

@@ -1,4 +1,5 @@
-"""``lowlight evaluate``: score a model (or the identity baseline) on low/ + high/ image pairs."""
+"""``lowlight evaluate``: score a model (or the identity baseline) on low/ + high/ image pairs,
+or with ``--no-reference`` on a folder of photos without targets."""
 
 from __future__ import annotations
 
@@ -18,29 +19,42 @@ _HEADER = (
     f"{'image':<16} {'PSNR':>7} {'SSIM':>6} | {'GT-mean PSNR':>12} {'SSIM':>6} | "
     f"{'saturation':>10} {'colour':<14} {'ms':>8}"
 )
+_NO_REFERENCE_HEADER = (
+    f"{'photo':<28} {'NIQE':>6} {'grey':>5} {'clipped':>8} {'crushed':>8} {'colourful':>9} "
+    f"{'ms':>8}"
+)
 
 
 # What ``lowlight evaluate --help`` says the command does.
 _DESCRIPTION = (
     "Enhance every DIR/low image and score it against DIR/high (same file name): PSNR and SSIM "
     "on uint8 RGB as the field reports LOL (11x11 Gaussian SSIM, sigma 1.5), and the same after "
-    "GT-mean rescaling, labelled as such. Exit status 1 if any pair failed."
+    "GT-mean rescaling, labelled as such. With --no-reference, DIR is a folder of photos without "
+    "targets (searched recursively), each enhanced as lowlight enhance does and scored with NIQE "
+    "(lower is better), mean grey level, clipped and crushed shares and colourfulness. Exit "
+    "status 1 if any image failed."
 )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    summary = "score a model on paired low/high images (PSNR, SSIM, GT-mean)"
+    summary = "score a model on paired images (PSNR, SSIM) or on photos without targets (NIQE)"
     parser = subparsers.add_parser("evaluate", help=summary, description=_DESCRIPTION)
-    parser.add_argument("--data", required=True, help="folder with low/ and high/ subfolders")
+    parser.add_argument(
+        "--data",
+        required=True,
+        help="folder with low/ and high/ subfolders (with --no-reference: a folder of photos)",
+    )
+    no_reference = "score photos without targets (NIQE, grey level, clipping, colourfulness)"
+    parser.add_argument("--no-reference", action="store_true", help=no_reference)
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--weights", help="safetensors weights file (default: the shipped model)")
     source.add_argument(
         "--identity",
         action="store_true",
-        help="score the low images unchanged (the identity baseline; no model needed)",
+        help="score the low images (or photos) unchanged: the identity baseline, no model",
     )
     parser.add_argument("--json", help="also write the full results to this JSON file")
-    parser.add_argument("--save-outputs", help="folder to write each output as NAME.png")
+    parser.add_argument("--save-outputs", help="folder to write each output to as PNG")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
     parser.set_defaults(handler=run)
 
@@ -53,21 +67,36 @@ def _row(record: dict[str, Any]) -> str:
     )
 
 
-def _print_summary(result: dict[str, Any]) -> None:
-    mean = result["mean"]
-    count = len(result["images"])
-    if count == 0:
-        print("no pair could be scored")
-        return
-    print(
+def _figure(value: float, width: int, digits: int) -> str:
+    """A figure in its column, or "-" where it is undefined (NIQE of a flat picture)."""
+    return f"{'-':>{width}}" if math.isnan(value) else f"{value:{width}.{digits}f}"
+
+
+def _no_reference_row(record: dict[str, Any]) -> str:
+    return (
+        f"{record['name']:<28} {_figure(record['niqe'], 6, 2)} {record['mean_grey']:5.3f} "
+        f"{record['clipped']:8.2%} {record['crushed']:8.2%} {record['colourfulness']:9.1f} "
+        f"{record['seconds'] * 1e3:8.1f}"
+    )
+
+
+def _no_reference_summary(mean: dict[str, Any], count: int) -> list[str]:
+    return [
+        f"mean over {count} photos: NIQE {_figure(mean['niqe'], 0, 3)} (lower is better), "
+        f"grey level {mean['mean_grey']:.3f}, clipped {mean['clipped']:.2%}, "
+        f"crushed {mean['crushed']:.2%}, colourfulness {mean['colourfulness']:.1f}",
+        f"time per photo: {mean['seconds'] * 1e3:.1f} ms (enhancement only)",
+    ]
+
+
+def _paired_summary(mean: dict[str, Any], count: int) -> list[str]:
+    return [
         f"mean over {count} images: PSNR {mean['psnr']:.2f} dB, SSIM {mean['ssim']:.3f} "
-        "(uint8 RGB, 11x11 Gaussian SSIM)"
-    )
-    print(
+        "(uint8 RGB, 11x11 Gaussian SSIM)",
         f"GT-mean (output rescaled to the reference's mean grey level): "
-        f"PSNR {mean['psnr_gt_mean']:.2f} dB, SSIM {mean['ssim_gt_mean']:.3f}"
-    )
-    print(f"time per image: {mean['seconds'] * 1e3:.1f} ms (model forward pass only)")
+        f"PSNR {mean['psnr_gt_mean']:.2f} dB, SSIM {mean['ssim_gt_mean']:.3f}",
+        f"time per image: {mean['seconds'] * 1e3:.1f} ms (model forward pass only)",
+    ]
 
 
 def _json_safe(value: Any) -> Any:
@@ -96,23 +125,31 @@ def _write_json(path: Path, result: dict[str, Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here so that the other commands keep working if evaluation cannot be imported.
-    from lowlight.evaluation import evaluate_folder, find_pairs
+    from lowlight.evaluation import evaluate_folder, find_pairs, find_photos
     from lowlight.weights import load_model
 
     device = parse_device(args.device)
-    find_pairs(args.data)  # a wrong folder fails before the model is loaded
+    # A wrong folder fails before the model is loaded.
+    find_photos(args.data) if args.no_reference else find_pairs(args.data)
     model = None if args.identity else load_model(args.weights, device=device)
-    print(_HEADER)
+    header, row, summary, what = (
+        (_NO_REFERENCE_HEADER, _no_reference_row, _no_reference_summary, "photo")
+        if args.no_reference
+        else (_HEADER, _row, _paired_summary, "pair")
+    )
+    print(header)
     result = evaluate_folder(
         model,
         args.data,
         save_outputs=args.save_outputs,
         device=device,
-        on_image=lambda record: print(_row(record), flush=True),
+        no_reference=args.no_reference,
+        on_image=lambda record: print(row(record), flush=True),
     )
     result["model"] = "identity" if args.identity else str(args.weights or "default")
     result["data"] = str(args.data)
-    _print_summary(result)
+    count = len(result["images"])
+    print("\n".join(summary(result["mean"], count)) if count else f"no {what} could be scored")
     for error in result["errors"]:
         print(f"lowlight evaluate: skipped {error['name']}: {error['message']}", file=sys.stderr)
     if args.json:

@@ -1,4 +1,5 @@
-"""``lowlight train``: staged training on a folder of low/ + high/ pairs."""
+"""``lowlight train``: staged training on a folder of low/ + high/ pairs, or fine-tuning on a
+folder of photos without targets (``--unpaired``)."""
 
 from __future__ import annotations
 
@@ -57,16 +58,23 @@ def _stopped(run_dir: Path, reason: str) -> str:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train",
-        help="train an enhancer on paired images",
-        description="Three-stage training on DIR/low and DIR/high image pairs. Every option can "
-        "also be set in a YAML --config file; the command line wins.",
+        help="train an enhancer on paired images, or fine-tune it on photos without targets",
+        description="Three-stage training on DIR/low and DIR/high image pairs, or with "
+        "--unpaired DIR fine-tuning of a trained model (the shipped one by default) on the "
+        "photos in DIR, with zero-reference losses and distillation toward the starting model. "
+        "Every option can also be set in a YAML --config file; the command line wins.",
     )
-    parser.add_argument("--data", help="folder with low/ and high/ images sharing file names")
+    data = parser.add_mutually_exclusive_group()
+    data.add_argument("--data", help="folder with low/ and high/ images sharing file names")
+    unpaired = "fine-tune on the photos in DIR (searched recursively), which have no targets"
+    data.add_argument("--unpaired", metavar="DIR", help=unpaired)
     parser.add_argument(
         "--out", help="run folder for config, metrics.csv, last.pt, best.safetensors"
     )
     parser.add_argument(
-        "--val-data", help="separate validation folder (default: a split of --data)"
+        "--val-data",
+        help="separate validation folder: low/ and high/ pairs, or photos scored without "
+        "references (default: a split of the training data)",
     )
     parser.add_argument("--config", help="YAML file of training options")
     parser.add_argument(
@@ -77,18 +85,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=_stage_epochs,
         help="epochs of stages 1,2,3, e.g. 12,6,4 (on --resume: re-plans untrained epochs)",
     )
-    parser.add_argument("--image-size", type=int, help="training crop size (default 512)")
+    parser.add_argument(
+        "--image-size", type=int, help="training crop size (default 512; 256 with --unpaired)"
+    )
     parser.add_argument(
         "--downscale",
         type=int,
         help="train on every N-th pixel of each pair (default 1; validation is full size)",
     )
-    parser.add_argument("--batch-size", type=int, help="crops per step (default 8)")
+    parser.add_argument(
+        "--batch-size", type=int, help="crops per step (default 8; 4 with --unpaired)"
+    )
     parser.add_argument("--seed", type=int, help="seed for initialisation, split and crops")
     parser.add_argument("--device", help="cpu, cuda or cuda:N (mixed precision on CUDA)")
     parser.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
     parser.add_argument(
-        "--init-weights", help="start from these safetensors weights (e.g. to fine-tune a model)"
+        "--init-weights",
+        help="start from these safetensors weights, e.g. to fine-tune a model (with --unpaired: "
+        "the shipped model by default)",
     )
     parser.add_argument(
         "--ema-decay",
@@ -103,10 +117,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lowlight.training.trainer import Trainer
+    from lowlight.training.unpaired_trainer import UnpairedTrainer
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     overrides = {
-        "data": args.data,
+        "data": args.data or args.unpaired,
+        "unpaired": True if args.unpaired else None,
         "out": args.out,
         "val_data": args.val_data,
         "stage_epochs": args.stage_epochs,
@@ -132,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
     run_dir = Path(config.out)
     trainer = None
     try:
-        trainer = Trainer(config, resume=args.resume)
+        trainer = (UnpairedTrainer if config.unpaired else Trainer)(config, resume=args.resume)
         rows = trainer.fit()
     except OSError as exc:  # a full disk, a run folder gone or read-only: say so, no traceback
         reason = f"{exc.filename or run_dir}: {exc.strerror or exc}"
@@ -141,6 +157,7 @@ def run(args: argparse.Namespace) -> int:
         if trainer is None:  # the run could not start (data, run folder, weights): as it is
             raise
         raise LowlightError(_stopped(run_dir, str(exc))) from exc  # e.g. a full disk
-    best = max((r["val_psnr"] for r in rows), default=float("nan"))
-    print(f"done: {len(rows)} epochs in {config.out}, best validation PSNR {best:.2f} dB")
+    best = trainer.best_row()
+    kept = f"epoch {best['epoch']}: {trainer.validation.summary(best)}" if best else "none"
+    print(f"done: {len(rows)} epochs in {config.out}; best.safetensors from {kept}")
     return 0

@@ -5,16 +5,17 @@ from __future__ import annotations
 import os
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from PIL import Image
 
 from lowlight.errors import LowlightError
 from lowlight.imageio.batch import is_dead_link
 
-__all__ = ["ImagePair", "find_pairs", "split_by_scene", "resolve_link_file"]
+__all__ = ["ImagePair", "find_pairs", "split_by_scene", "resolve_link_file", "natural_key"]
 
 # Unpaired or clashing names listed in an error message before "and N more".
 MAX_LISTED = 20
@@ -57,7 +58,7 @@ def resolve_link_file(path: Path) -> Path:
     return target if target.is_file() and target.resolve() != path.resolve() else path
 
 
-def _natural_key(name: str) -> list[Any]:
+def natural_key(name: str) -> list[Any]:
     """Sort "2" before "10": digit runs compare as numbers."""
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
@@ -85,7 +86,7 @@ def _images_by_stem(folder: Path) -> dict[str, Path]:
 
 
 def _name_list(names: set[str]) -> str:
-    ordered = sorted(names, key=_natural_key)
+    ordered = sorted(names, key=natural_key)
     more = len(ordered) - MAX_LISTED
     return ", ".join(ordered[:MAX_LISTED]) + (f" and {more} more" if more > 0 else "")
 
@@ -130,30 +131,43 @@ def find_pairs(root: str | os.PathLike) -> list[ImagePair]:
             f"unpaired images in {root} ({'; '.join(parts)}); every low/NAME needs a "
             "high/NAME with the same name"
         )
-    return [ImagePair(name, low[name], high[name]) for name in sorted(low, key=_natural_key)]
+    return [ImagePair(name, low[name], high[name]) for name in sorted(low, key=natural_key)]
+
+
+class SceneItem(Protocol):
+    """What ``split_by_scene`` splits: an ``ImagePair``, or a ``Photo`` (its own scene)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def scene(self) -> str: ...
+
+
+Item = TypeVar("Item", bound=SceneItem)
 
 
 def split_by_scene(
-    pairs: list[ImagePair], val_fraction: float, seed: int
-) -> tuple[list[ImagePair], list[ImagePair]]:
+    pairs: Sequence[Item], val_fraction: float, seed: int
+) -> tuple[list[Item], list[Item]]:
     """Seeded train/validation split that keeps every scene on one side.
 
-    Returns ``(train, val)``; ``val`` holds about ``val_fraction`` of the pairs and at least
+    Returns ``(train, val)``; ``val`` holds about ``val_fraction`` of the items and at least
     one scene when there are two or more.
     """
     if not 0.0 <= val_fraction < 1.0:
         raise LowlightError(f"val_fraction must be in [0, 1), got {val_fraction}")
-    scenes: dict[str, list[ImagePair]] = {}
+    scenes: dict[str, list[Item]] = {}
     for pair in pairs:
         scenes.setdefault(pair.scene, []).append(pair)
     order = sorted(scenes)
     random.Random(seed).shuffle(order)
     wanted = val_fraction * len(pairs)
-    val: list[ImagePair] = []
+    val: list[Item] = []
     for scene in order[:-1]:
         if len(val) >= wanted or (val_fraction == 0.0):
             break
         val.extend(scenes[scene])
     val_names = {pair.name for pair in val}
     train = [pair for pair in pairs if pair.name not in val_names]
-    return train, sorted(val, key=lambda pair: _natural_key(pair.name))
+    return train, sorted(val, key=lambda pair: natural_key(pair.name))

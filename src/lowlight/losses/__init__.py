@@ -12,6 +12,7 @@ from lowlight.losses.pixel import (
     mask_mean_loss,
     ssim_loss,
 )
+from lowlight.losses.zero_reference import illumination_smoothness_loss, spatial_consistency_loss
 
 __all__ = [
     "PerceptualLoss",
@@ -21,7 +22,9 @@ __all__ = [
     "color_diversity_loss",
     "edge_loss",
     "exposure_loss",
+    "illumination_smoothness_loss",
     "mask_mean_loss",
     "multiscale_structural_loss",
+    "spatial_consistency_loss",
     "ssim_loss",
 ]

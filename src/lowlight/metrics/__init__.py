@@ -19,11 +19,19 @@ from lowlight.metrics.no_reference import (
     mean_grey,
     no_reference_protocol,
 )
-from lowlight.metrics.scoring import COLOR_FLAGS, ImageScores, color_flag, score_image
+from lowlight.metrics.scoring import (
+    COLOR_FLAGS,
+    ImageScores,
+    NoReferenceScores,
+    color_flag,
+    score_image,
+    score_no_reference,
+)
 
 __all__ = [
     "COLOR_FLAGS",
     "ImageScores",
+    "NoReferenceScores",
     "clipped_fraction",
     "color_flag",
     "colourfulness",
@@ -37,6 +45,7 @@ __all__ = [
     "psnr_gt_mean",
     "quantize",
     "score_image",
+    "score_no_reference",
     "ssim",
     "ssim_gt_mean",
 ]

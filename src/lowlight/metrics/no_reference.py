@@ -121,8 +121,9 @@ def no_reference_protocol() -> dict[str, str]:
     return {
         "niqe": "NIQE (Mittal, Soundararajan, Bovik 2013) with the authors' pristine model, as "
         "pyiqa's niqe: Y of YIQ (Rec. 601 luma) of RGB scaled to 0-255 and rounded, no border "
-        "crop, 96x96 blocks at full and half scale (MATLAB bicubic with antialiasing); lower "
-        "is better; NaN for a flat image",
+        "crop, 96x96 blocks at full and half scale (MATLAB bicubic with antialiasing), worked "
+        "through in strips of 768 rows with 16 rows of context (the whole picture's score, "
+        "bounded memory); lower is better; NaN (null in JSON) for a flat image",
         "mean_grey": "mean Rec. 601 luma (0.299 R + 0.587 G + 0.114 B) in [0, 1]",
         "clipped": f"share of pixels with any channel >= {CLIPPED_LEVEL} of 255 "
         "(uint8 levels round(x*255))",
@@ -131,5 +132,5 @@ def no_reference_protocol() -> dict[str, str]:
         "colourfulness": "Hasler & Suesstrunk 2003 on 0-255 RGB: sqrt(var(rg) + var(yb)) "
         "+ 0.3 * sqrt(mean(rg)^2 + mean(yb)^2), rg = R - G, yb = (R + G) / 2 - B, "
         "population variances",
-        "mean": "arithmetic mean over images",
+        "mean": "arithmetic mean over images; NIQE's over the images that have one (not flat)",
     }

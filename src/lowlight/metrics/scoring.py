@@ -1,8 +1,9 @@
-"""Scoring one enhanced image against its reference: the record evaluation and validation keep.
+"""Scoring one enhanced image, against its reference or without one: the records evaluation
+and validation keep.
 
-``score_image`` is the one place where an output is scored: ``lowlight evaluate`` (through
-``lowlight.evaluation``) and the trainer's validation both call it, so their numbers are the
-same numbers.
+``score_image`` (against a reference) and ``score_no_reference`` (without one) are the one place
+where an output is scored: ``lowlight evaluate`` (through ``lowlight.evaluation``) and the
+trainer's validation both call them, so their numbers are the same numbers.
 
 The colour flag's rule lives here and its figures do not: the thresholds are part of the
 training recipe (``lowlight.training.loss_weights.COLOR_THRESHOLDS``, where every figure of the
@@ -19,9 +20,23 @@ from dataclasses import dataclass
 import torch
 
 from lowlight.metrics.image_quality import psnr, psnr_gt_mean, ssim, ssim_gt_mean
+from lowlight.metrics.niqe import NIQE_BLOCK, niqe
+from lowlight.metrics.no_reference import (
+    clipped_fraction,
+    colourfulness,
+    crushed_fraction,
+    mean_grey,
+)
 from lowlight.models.colour import image_saturation
 
-__all__ = ["ImageScores", "score_image", "color_flag", "COLOR_FLAGS"]
+__all__ = [
+    "ImageScores",
+    "NoReferenceScores",
+    "score_image",
+    "score_no_reference",
+    "color_flag",
+    "COLOR_FLAGS",
+]
 
 # From worst to best; what ``color_flag`` returns.
 COLOR_FLAGS = ("CRITICAL_COLOR", "LOW_COLOR", "OK")
@@ -107,4 +122,56 @@ def score_image(
         ssim_gt_mean=float(ssim_gt_mean(output, target)[0]) if gt_mean_ssim else None,
         saturation=saturation,
         color_flag=color_flag(saturation, color_thresholds),
+    )
+
+
+@dataclass(frozen=True)
+class NoReferenceScores:
+    """The figures of one picture without a reference (see ``no_reference_protocol()``).
+
+    Attributes:
+        niqe: NIQE, lower is better; NaN for a picture without a textured block (flat).
+        mean_grey: mean Rec. 601 luma in [0, 1].
+        clipped: share of pixels with a channel at uint8 level 254 or 255, in [0, 1].
+        crushed: share of pixels with every channel at uint8 level 2 or below, in [0, 1].
+        colourfulness: Hasler & Suesstrunk's, on the 0-255 scale (0 for grey).
+    """
+
+    niqe: float
+    mean_grey: float
+    clipped: float
+    crushed: float
+    colourfulness: float
+
+
+def score_no_reference(image: torch.Tensor) -> NoReferenceScores:
+    """Score one picture without a reference, on the device it is on.
+
+    Args:
+        image: (1, 3, H, W) float in [0, 1], H and W at least 96 (one NIQE block).
+
+    Returns:
+        The ``NoReferenceScores`` of the picture.
+
+    Raises:
+        ValueError: not one image, smaller than one NIQE block, or not finite.
+
+    Example:
+        >>> scores = score_no_reference(torch.zeros(1, 3, 96, 96))
+        >>> scores.niqe, scores.mean_grey, scores.crushed
+        (nan, 0.0, 1.0)
+    """
+    if image.ndim != 4 or image.shape[0] != 1:
+        raise ValueError(f"expected one image (1, 3, H, W), got {tuple(image.shape)}")
+    if min(image.shape[-2:]) < NIQE_BLOCK:
+        raise ValueError(
+            f"NIQE needs at least {NIQE_BLOCK}x{NIQE_BLOCK} pixels, got "
+            f"{image.shape[-1]}x{image.shape[-2]}"
+        )
+    return NoReferenceScores(
+        niqe=float(niqe(image)[0]),
+        mean_grey=float(mean_grey(image)[0]),
+        clipped=float(clipped_fraction(image)[0]),
+        crushed=float(crushed_fraction(image)[0]),
+        colourfulness=float(colourfulness(image)[0]),
     )

@@ -18,6 +18,8 @@ from lowlight.errors import LowlightError
 from lowlight.imageio.atomic import atomic_write_text
 from lowlight.models import UnifiedLowLightEnhancer
 from lowlight.training.loss_weights import RAMP_WARMUP_EPOCHS, TRAINING_DEFAULTS
+from lowlight.training.unpaired_recipe import UNPAIRED_DEFAULTS, UnpairedLoss
+from lowlight.weights import default_weights_path
 
 __all__ = ["TrainConfig", "load_config", "DEFAULT_STAGE_EPOCHS"]
 
@@ -46,6 +48,13 @@ class TrainConfig:
     alone) mixes synthetic under-exposures and identity pairs into training, with the keys
     and defaults of ``lowlight.data.ExposureMix``. Learning rates and clipping default to
     ``TRAINING_DEFAULTS``.
+
+    ``unpaired`` fine-tunes on ``data``, a folder of photos without targets, with the
+    objective ``unpaired_loss`` (the keys and defaults of
+    ``lowlight.training.unpaired_recipe.UnpairedLoss``), starting from ``init_weights`` (the
+    shipped model by default: without targets, nothing but a trained model can be a starting
+    point). ``load_config`` gives such a run ``UNPAIRED_DEFAULTS`` for every option it does not
+    set.
     """
 
     data: str = ""
@@ -76,6 +85,8 @@ class TrainConfig:
     ema_decay: float | None = None
     exposure_mix: dict | None = None
     model: dict = field(default_factory=dict)
+    unpaired: bool = False
+    unpaired_loss: dict = field(default_factory=dict)
 
     @property
     def epochs(self) -> int:
@@ -132,14 +143,25 @@ class TrainConfig:
         parse_device(self.device)
         _check_model_keys(self.model)
         self.mix()
+        self.unpaired_objective()
+        if self.unpaired and self.exposure_mix is not None:
+            raise LowlightError("exposure_mix makes pairs; an unpaired run has none to mix")
         if not self.data:
-            raise LowlightError("no training data given (--data DIR)")
+            raise LowlightError(
+                "no training data given (--data DIR, or --unpaired DIR for photos without targets)"
+            )
+        if self.unpaired and self.init_weights is None:
+            raise LowlightError("an unpaired run fine-tunes a trained model: set init_weights")
         if not self.out:
             raise LowlightError("no run folder given (--out DIR)")
 
     def mix(self) -> ExposureMix | None:
         """The validated ``exposure_mix``, or None to train on the pairs alone."""
         return None if self.exposure_mix is None else ExposureMix.from_dict(self.exposure_mix)
+
+    def unpaired_objective(self) -> UnpairedLoss:
+        """The validated ``unpaired_loss``, its missing keys at their defaults."""
+        return UnpairedLoss.from_dict(self.unpaired_loss)
 
     def to_dict(self) -> dict:
         values = dataclasses.asdict(self)
@@ -213,13 +235,20 @@ def load_config(
 ) -> TrainConfig:
     """A validated ``TrainConfig``: ``base`` YAML, then ``path`` YAML, then non-None ``overrides``.
 
-    ``base`` is a resumed run's saved ``config.yaml``; later sources win key by key.
+    ``base`` is a resumed run's saved ``config.yaml``; later sources win key by key. An
+    unpaired run takes ``UNPAIRED_DEFAULTS`` for the keys none of them sets, starts from the
+    shipped model unless ``init_weights`` says otherwise, and keeps its ``unpaired_loss``
+    with every key, so that ``config.yaml`` shows the whole objective.
     """
     values: dict = {}
     for source in (base, path):
         if source is not None:
             values.update(_read_yaml(source))
     values.update({k: v for k, v in overrides.items() if v is not None})
+    if values.get("unpaired") is True:
+        values = {**UNPAIRED_DEFAULTS, **values}
+        if values.get("init_weights") is None:
+            values["init_weights"] = str(default_weights_path())
     hints = typing.get_type_hints(TrainConfig)
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(values) - known)
@@ -228,4 +257,6 @@ def load_config(
     typed = {name: _coerce(name, value, hints[name]) for name, value in values.items()}
     config = TrainConfig(**typed)
     config.validate()
+    if config.unpaired:
+        config.unpaired_loss = config.unpaired_objective().to_dict()
     return config

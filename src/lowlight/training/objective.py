@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 import torch
 from torch import nn
 
@@ -18,7 +20,7 @@ from lowlight.losses import (
 from lowlight.models import EnhancerOutput
 from lowlight.training.loss_weights import WEIGHT_KEYS
 
-__all__ = ["TrainingObjective", "term_name"]
+__all__ = ["TrainingObjective", "term_name", "weighted_sum"]
 
 
 def term_name(weight_key: str) -> str:
@@ -63,15 +65,36 @@ class TrainingObjective(nn.Module):
         self, output: EnhancerOutput, target: torch.Tensor, weights: dict[str, float]
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Returns ``(total, terms)``; ``terms`` maps term names to detached scalar values."""
-        total = output.image.new_zeros(())
-        terms = {}
-        for key in WEIGHT_KEYS:
-            weight = weights.get(key, 0.0)
-            if weight > 0:
-                value = self._term(key, output, target)
-                total = total + weight * value
-            else:
-                with torch.no_grad():
-                    value = self._term(key, output, target)
-            terms[term_name(key)] = value.detach()
-        return total, terms
+        total, terms = weighted_sum(
+            {key: weights.get(key, 0.0) for key in WEIGHT_KEYS},
+            lambda key: self._term(key, output, target),
+        )
+        return total, {term_name(key): value for key, value in terms.items()}
+
+
+def weighted_sum(
+    weights: Mapping[str, float], compute: Callable[[str], torch.Tensor]
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """``sum_k weights[k] * compute(k)``, and each term's detached value.
+
+    Terms of weight 0 are still computed, without gradient, so that every term is logged.
+
+    Example:
+        >>> values = {"a": torch.tensor(2.0), "b": torch.tensor(5.0)}
+        >>> total, terms = weighted_sum({"a": 0.5, "b": 0.0}, values.__getitem__)
+        >>> float(total), sorted(terms)
+        (1.0, ['a', 'b'])
+    """
+    total: torch.Tensor | float = 0.0
+    terms = {}
+    for key, weight in weights.items():
+        if weight > 0:
+            value = compute(key)
+            total = total + weight * value
+        else:
+            with torch.no_grad():
+                value = compute(key)
+        terms[key] = value.detach()
+    if not isinstance(total, torch.Tensor):  # every weight 0
+        total = next(iter(terms.values())).new_zeros(())
+    return total, terms

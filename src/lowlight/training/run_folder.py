@@ -3,8 +3,8 @@
 ``split.json`` (which pairs train and which validate), ``metrics.csv`` (one row per epoch),
 ``train.log``, ``config.yaml`` (the resolved options), ``best.safetensors`` (the best
 weights so far) and ``last.safetensors`` (the latest epoch's weights, the run's result when
-its last epoch is what counts). Each is written atomically; ``last.pt`` and ``last.prev.pt`` are written by
-``lowlight.training.checkpoint``.
+its last epoch is what counts). Each is written atomically; ``last.pt`` and ``last.prev.pt``
+are written by ``lowlight.training.checkpoint``.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ import logging
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
-from lowlight.data import ImagePair, split_by_scene
+from lowlight.data import ImagePair, Photo, split_by_scene
+from lowlight.data.crops import Named
 from lowlight.errors import LowlightError
 from lowlight.imageio.atomic import atomic_write_text
 from lowlight.models import UnifiedLowLightEnhancer
@@ -34,6 +36,8 @@ LOG = "train.log"
 CONFIG = "config.yaml"
 BEST = "best.safetensors"
 LATEST = "last.safetensors"
+
+Item = TypeVar("Item", ImagePair, Photo)
 
 
 class RunFolder:
@@ -63,11 +67,11 @@ class RunFolder:
             raise LowlightError(f"cannot write to run folder {self.path}: {exc.strerror}") from exc
 
     def split(
-        self, pairs: list[ImagePair], config: TrainConfig, resume: bool, save: bool
-    ) -> tuple[list[ImagePair], list[ImagePair]]:
-        """``(train, val)`` pairs: a resumed run's come from ``split.json``, a new run's from a
-        seeded split by scene (``val_fraction``, ``split_seed``), saved to ``split.json`` if
-        ``save``.
+        self, pairs: list[Item], config: TrainConfig, resume: bool, save: bool
+    ) -> tuple[list[Item], list[Item]]:
+        """``(train, val)`` pairs (or photos): a resumed run's come from ``split.json``, a new
+        run's from a seeded split by scene (``val_fraction``, ``split_seed``), saved to
+        ``split.json`` if ``save``.
         """
         split_file = self.path / SPLIT
         if resume and split_file.exists():
@@ -79,7 +83,7 @@ class RunFolder:
             self.save_split(train, val)
         return train, val
 
-    def save_split(self, train: Sequence[ImagePair], val: Sequence[ImagePair]) -> None:
+    def save_split(self, train: Sequence[Named], val: Sequence[Named]) -> None:
         split = {"train": [p.name for p in train], "val": [p.name for p in val]}
         atomic_write_text(self.path / SPLIT, json.dumps(split, indent=1))
 
@@ -98,14 +102,18 @@ class RunFolder:
         config.save(self.path / CONFIG, note)
 
     def keep_weights(
-        self, model: UnifiedLowLightEnhancer, row: dict, config: TrainConfig, name: str
+        self,
+        model: UnifiedLowLightEnhancer,
+        epoch: int,
+        scores: dict[str, float],
+        config: TrainConfig,
+        name: str,
     ) -> None:
-        """Save ``model`` as ``name`` (``BEST`` or ``LATEST``), labelled with the epoch's row
-        and the config."""
+        """Save ``model`` as ``name`` (``BEST`` or ``LATEST``), labelled with its epoch, its
+        validation scores (e.g. ``val_psnr``, to 4 decimals) and the config."""
         metadata = {
-            "epoch": str(row["epoch"]),
-            "val_psnr": f"{row['val_psnr']:.4f}",
-            "val_ssim": f"{row['val_ssim']:.4f}",
+            "epoch": str(epoch),
+            **{name: f"{value:.4f}" for name, value in scores.items()},
             "train_config": json.dumps(config.to_dict()),
         }
         save_weights(model, self.path / name, metadata)

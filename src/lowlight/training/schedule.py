@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-__all__ = ["stage_of_epoch", "cosine_with_warmup"]
+from lowlight.errors import LowlightError
+
+__all__ = ["stage_of_epoch", "cosine_with_warmup", "check_replanned"]
 
 
 def stage_of_epoch(epoch: int, stage_epochs: Sequence[int]) -> tuple[int, int]:
@@ -21,6 +23,23 @@ def stage_of_epoch(epoch: int, stage_epochs: Sequence[int]) -> tuple[int, int]:
         start += length
     last = max(i for i, length in enumerate(stage_epochs, start=1) if length > 0)
     return last, epoch - sum(stage_epochs[: last - 1])
+
+
+def check_replanned(rows: Sequence[dict], stage_epochs: Sequence[int]) -> None:
+    """Refuse stage lengths that would move an epoch already trained (rows of a resumed run,
+    each with its ``epoch`` from 1 and its ``stage``) to another stage.
+
+    Raises:
+        LowlightError: naming the first such epoch.
+    """
+    for row in rows:
+        planned, _ = stage_of_epoch(row["epoch"] - 1, stage_epochs)
+        if planned != row["stage"]:
+            raise LowlightError(
+                f"stage_epochs {list(stage_epochs)} would put the finished epoch "
+                f"{row['epoch']} (stage {row['stage']}) in stage {planned}; a resumed run may "
+                "only re-plan epochs it has not trained yet"
+            )
 
 
 def cosine_with_warmup(

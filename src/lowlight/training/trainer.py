@@ -11,20 +11,20 @@ from dataclasses import dataclass
 import torch
 from tqdm import tqdm
 
-from lowlight.data import ImagePair, find_pairs
 from lowlight.errors import LowlightError
-from lowlight.models import UnifiedLowLightEnhancer
+from lowlight.models import EnhancerOutput, UnifiedLowLightEnhancer
+from lowlight.training.best import Rank, best_row, improves, saved_rank
 from lowlight.training.checkpoint import load_checkpoint, save_checkpoint
 from lowlight.training.config import TrainConfig
 from lowlight.training.distributed import init_distributed
 from lowlight.training.ema import WeightAverage
 from lowlight.training.learning_rates import decay_learning_rates, group, param_groups
-from lowlight.training.loading import images_per_epoch, make_datasets, make_loader
+from lowlight.training.loading import find_data, images_per_epoch, make_datasets, make_loader
 from lowlight.training.loss_weights import stage_loss_weights
 from lowlight.training.objective import TrainingObjective
 from lowlight.training.run_folder import BEST, LATEST, RunFolder
-from lowlight.training.schedule import stage_of_epoch
-from lowlight.training.validation import mixed_precision, validate, validation_summary
+from lowlight.training.schedule import check_replanned, stage_of_epoch
+from lowlight.training.validation import mixed_precision
 from lowlight.weights import load_model
 
 __all__ = ["Trainer", "StepResult"]
@@ -59,6 +59,11 @@ class Trainer:
     ``batch_size x world size``); a batch skipped on one rank is skipped on all, validation
     metrics are reduced across ranks, and only rank 0 writes logs, checkpoints and progress.
     The run folder's files other than checkpoints are ``RunFolder``'s.
+
+    Validation scores pairs (the best epoch has the highest PSNR) or, where the validation
+    folder holds photos without targets, the no-reference figures (``NoReferenceValidation``
+    says which epoch is best). ``UnpairedTrainer`` fine-tunes on photos through the same
+    steps, overriding the hooks: the objective, its weights and its inputs.
     """
 
     def __init__(self, config: TrainConfig, resume: bool = False) -> None:
@@ -74,12 +79,12 @@ class Trainer:
         self.folder.check(resume)
         # Every input (data, weights files, model) is checked before the run folder is
         # created, so that a mistake in one leaves nothing behind.
-        pairs, val_pairs = self._find_pairs()
+        found = find_data(config)
         torch.manual_seed(config.seed)
         random.seed(config.seed)
         self.model = self._initial_model(resume).to(self.device)
         self.forward_model: torch.nn.Module = self.model
-        self.objective = TrainingObjective(config.perceptual_weights).to(self.device)
+        self.objective = self._make_objective().to(self.device)
         if self.dist.is_main:
             self.folder.create()
         self.dist.barrier()
@@ -92,14 +97,16 @@ class Trainer:
         )
         self.epoch = 0
         self.global_step = 0
-        self.best_psnr = -math.inf
+        self.best_rank: Rank | None = None
         self.current_stage = 0
         self._mask_unfrozen = False
         self.rows: list[dict] = []
         self._set_mask_trainable(False)
-        self.train_data, self.val_data = make_datasets(
-            config, *self._split(resume, pairs, val_pairs)
+        train_items, val_items = self._split(resume, found.items, found.val_items)
+        self.train_data, self.validation = make_datasets(
+            config, train_items, val_items, found.val_paired
         )
+        self.val_data = self.validation.images
         self.loader, self.sampler = make_loader(self.train_data, config, self.dist)
         self.iterations_per_epoch = len(self.loader)
         self.images_per_epoch = images_per_epoch(self.loader, self.dist)
@@ -138,16 +145,9 @@ class Trainer:
     def _group(self, name: str) -> dict:
         return group(self.optimizer, name)
 
-    def _find_pairs(self) -> tuple[list[ImagePair], list[ImagePair] | None]:
-        """The pairs of ``data``, and of ``val_data`` (None when validation is split off)."""
-        pairs = find_pairs(self.config.data)
-        val_pairs = find_pairs(self.config.val_data) if self.config.val_data else None
-        return pairs, val_pairs
-
-    def _split(
-        self, resume: bool, pairs: list[ImagePair], val_pairs: list[ImagePair] | None
-    ) -> tuple[list[ImagePair], list[ImagePair]]:
-        """Training and validation pairs; ``split.json`` records them when a run starts."""
+    def _split(self, resume: bool, pairs: list, val_pairs: list | None) -> tuple[list, list]:
+        """Training and validation items (pairs or photos); ``split.json`` records them when a
+        run starts."""
         save = not resume and self.dist.is_main
         if val_pairs is None:
             return self.folder.split(pairs, self.config, resume, save)
@@ -160,7 +160,7 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         self.epoch = state["epoch"]
         self.global_step = state["global_step"]
-        self.best_psnr = state["best_psnr"]
+        self.best_rank = saved_rank(state)
         self.current_stage = state["stage"]
         self._mask_unfrozen = state["mask_unfrozen"]
         if self.average is not None:
@@ -169,14 +169,7 @@ class Trainer:
             else:
                 self.average = WeightAverage(self.model, self.config.ema_decay)
         self.rows = list(state["rows"])
-        for row in self.rows:
-            planned, _ = stage_of_epoch(row["epoch"] - 1, self.config.stage_epochs)
-            if planned != row["stage"]:
-                raise LowlightError(
-                    f"stage_epochs {list(self.config.stage_epochs)} would put the finished "
-                    f"epoch {row['epoch']} (stage {row['stage']}) in stage {planned}; "
-                    "a resumed run may only re-plan epochs it has not trained yet"
-                )
+        check_replanned(self.rows, self.config.stage_epochs)
         torch.set_rng_state(state["torch_rng"])
         random.setstate(state["python_rng"])
         self._set_mask_trainable(self.current_stage >= 2)
@@ -187,7 +180,7 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "epoch": self.epoch,
             "global_step": self.global_step,
-            "best_psnr": self.best_psnr,
+            "best_rank": self.best_rank,
             "stage": self.current_stage,
             "mask_unfrozen": self._mask_unfrozen,
             **({"average": self.average.state_dict()} if self.average is not None else {}),
@@ -236,8 +229,36 @@ class Trainer:
             f"  training items: {pairs}\n"
             f"  learning rates: decoder {cfg.lr_decoder:.1e}, curve {cfg.lr_curve:.1e} "
             f"(warm-up + cosine), mask {cfg.lr_mask:.1e} (from stage 2), other {cfg.lr_other:.1e}; "
-            f"grad clip {cfg.grad_clip_norm}; perceptual term: {self.objective.perceptual.kind}"
+            f"grad clip {cfg.grad_clip_norm}; {self._objective_note()}"
         )
+
+    # ------------------------------------------- hooks (UnpairedTrainer's own)
+    def _make_objective(self) -> torch.nn.Module:
+        """The training objective: the staged paired recipe."""
+        return TrainingObjective(self.config.perceptual_weights)
+
+    def _objective_note(self) -> str:
+        """What the log and ``config.yaml`` say about the objective."""
+        return f"perceptual loss: {self.objective.perceptual.kind}"
+
+    def _epoch_weights(self, stage: int, epoch_in_stage: int) -> dict[str, float]:
+        """The loss weights of an epoch: the stage's, ramped."""
+        return stage_loss_weights(stage, epoch_in_stage, self.config.ramp_warmup_epochs)
+
+    def _inputs(self, batch: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """A loader batch as ``(low, target)`` for ``train_step``."""
+        low, high = batch
+        return low, high
+
+    def _loss(
+        self,
+        output: EnhancerOutput,
+        low: torch.Tensor,
+        target: torch.Tensor,
+        weights: dict[str, float],
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """``(total, terms)`` of the objective on one batch's output."""
+        return self.objective(output, target, weights)
 
     # ---------------------------------------------------------------- steps
     def train_step(
@@ -248,7 +269,7 @@ class Trainer:
         low, high = low.to(self.device), high.to(self.device)
         with mixed_precision(self.device):
             output = self.forward_model(low)
-        total, terms = self.objective(_float_output(output), high, weights)
+        total, terms = self._loss(_float_output(output), low, high, weights)
         values = {k: v.item() for k, v in terms.items()}
         loss = total.detach().item()
         if not self.dist.all_finite(math.isfinite(loss), self.device):
@@ -269,7 +290,7 @@ class Trainer:
 
     def train_epoch(self, stage: int, epoch_in_stage: int) -> dict:
         cfg = self.config
-        weights = stage_loss_weights(stage, epoch_in_stage, cfg.ramp_warmup_epochs)
+        weights = self._epoch_weights(stage, epoch_in_stage)
         self.train_data.set_epoch(cfg.seed, self.epoch)
         if self.sampler is not None:
             self.sampler.set_epoch(self.epoch)
@@ -288,7 +309,8 @@ class Trainer:
             mininterval=2.0,
             disable=not self.dist.is_main,
         )
-        for low, high in self.loader:
+        for batch in self.loader:
+            low, high = self._inputs(batch)
             result = self.train_step(low, high, weights)
             bar.update(len(low) * self.dist.world_size)
             if result.skipped:
@@ -316,8 +338,12 @@ class Trainer:
         }
 
     def validate(self) -> dict:
-        """Score the kept weights on the validation images (see ``validation.validate``)."""
-        return validate(self.kept_model, self.val_data, self.dist, self.device)
+        """Score the kept weights on the validation images (pairs or photos)."""
+        return self.validation.score(self.kept_model, self.dist, self.device)
+
+    def best_row(self) -> dict | None:
+        """The row of the epoch ``best.safetensors`` holds (None before the first epoch)."""
+        return best_row(self.rows, self.validation.rank)
 
     # ------------------------------------------------------------------ run
     def fit(self) -> list[dict]:
@@ -334,9 +360,7 @@ class Trainer:
 
     def _fit_logged(self) -> None:
         with self.folder.logging_to_file(log):
-            self.folder.save_config(
-                self.config, f"perceptual loss: {self.objective.perceptual.kind}"
-            )
+            self.folder.save_config(self.config, self._objective_note())
             log.info(self.banner())
             if self.epoch:
                 log.info("resumed at epoch %d (stage %d)", self.epoch, self.current_stage)
@@ -354,12 +378,13 @@ class Trainer:
         self.rows.append(row)
         if not self.dist.is_main:
             return
-        # Without validation scores (no validation images) the latest weights count as best.
-        if math.isnan(row["val_psnr"]) or row["val_psnr"] > self.best_psnr:
-            if not math.isnan(row["val_psnr"]):
-                self.best_psnr = row["val_psnr"]
-            self.folder.keep_weights(self.kept_model, row, self.config, BEST)
-        self.folder.keep_weights(self.kept_model, row, self.config, LATEST)
+        rank = self.validation.rank(row)
+        labels = self.validation.labels(row)
+        if improves(rank, self.best_rank):
+            if rank is not None:
+                self.best_rank = rank
+            self.folder.keep_weights(self.kept_model, row["epoch"], labels, self.config, BEST)
+        self.folder.keep_weights(self.kept_model, row["epoch"], labels, self.config, LATEST)
         save_checkpoint(self._state(), self.run_dir)
         self.folder.save_metrics(self.rows)
         log.info(
@@ -368,7 +393,7 @@ class Trainer:
             self.config.epochs,
             stage,
             row.get("train_loss", math.nan),
-            validation_summary(row),
+            self.validation.summary(row),
             row["train_skipped"],
             row["val_skipped"],
             row["images_per_second"],

@@ -1,11 +1,14 @@
-"""Validation during training: each validation image scored, the scores reduced over ranks."""
+"""Validation during training on pairs: each validation image scored, the scores reduced over
+ranks, and which epoch is best (the highest PSNR)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 import torch
+from torch.utils.data import Dataset
 
 from lowlight.data import PairedImageDataset
 from lowlight.metrics import score_image
@@ -13,7 +16,7 @@ from lowlight.models import UnifiedLowLightEnhancer
 from lowlight.training.distributed import DistributedContext
 from lowlight.training.loss_weights import COLOR_THRESHOLDS
 
-__all__ = ["validate", "validation_summary", "mixed_precision"]
+__all__ = ["Validation", "PairedValidation", "validate", "mixed_precision"]
 
 # The scores averaged over the validation images, each kept as ``val_<name>``.
 AVERAGED = ("psnr", "psnr_gt_mean", "saturation", "ssim")
@@ -76,12 +79,55 @@ def validate(
     }
 
 
-def validation_summary(row: dict) -> str:
-    """The validation part of an epoch's log line; says so when nothing was scored."""
-    if math.isnan(row["val_psnr"]):
-        return "no validation scores"
-    return (
-        f"val PSNR {row['val_psnr']:.2f} dB (GT-mean {row['val_psnr_gt_mean']:.2f}), "
-        f"SSIM {row['val_ssim']:.4f}, saturation {row['val_saturation']:.3f}, "
-        f"low/critical colour {row['val_low_color']}/{row['val_critical_color']}"
-    )
+class Validation:
+    """Scores the kept weights after every epoch and ranks the epochs by it.
+
+    A subclass says how: ``validate(model, images, dist, device)`` gives the epoch's
+    ``val_`` figures, ``rank(row)`` a tuple (higher is better, None when nothing was
+    scored), ``describe(row)`` the figures in words and ``label_keys`` the figures
+    ``best.safetensors`` records.
+
+    Args:
+        images: the validation images, each scored whole.
+    """
+
+    validate: Callable[..., dict]
+    rank: Callable[[dict], tuple[float, ...] | None]
+    describe: Callable[[dict], str]
+    label_keys: tuple[str, ...]
+
+    def __init__(self, images: Dataset) -> None:
+        self.images = images
+
+    def score(
+        self, model: UnifiedLowLightEnhancer, dist: DistributedContext, device: torch.device
+    ) -> dict:
+        return self.validate(model, self.images, dist, device)
+
+    def summary(self, row: dict) -> str:
+        """The validation part of an epoch's log line; says so when nothing was scored."""
+        return "no validation scores" if self.rank(row) is None else self.describe(row)
+
+    def labels(self, row: dict) -> dict[str, float]:
+        """What ``best.safetensors`` records of its epoch: the ``label_keys`` figures."""
+        return {key: row[key] for key in self.label_keys}
+
+
+class PairedValidation(Validation):
+    """Validation on whole image pairs (``validate``); the best epoch has the highest PSNR."""
+
+    validate = staticmethod(validate)
+    label_keys = ("val_psnr", "val_ssim")
+
+    @staticmethod
+    def rank(row: dict) -> tuple[float] | None:
+        """Higher is better; None when nothing was scored."""
+        return None if math.isnan(row["val_psnr"]) else (row["val_psnr"],)
+
+    @staticmethod
+    def describe(row: dict) -> str:
+        return (
+            f"val PSNR {row['val_psnr']:.2f} dB (GT-mean {row['val_psnr_gt_mean']:.2f}), "
+            f"SSIM {row['val_ssim']:.4f}, saturation {row['val_saturation']:.3f}, "
+            f"low/critical colour {row['val_low_color']}/{row['val_critical_color']}"
+        )
