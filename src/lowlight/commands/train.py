@@ -55,59 +55,63 @@ def _stopped(run_dir: Path, reason: str) -> str:
     return message
 
 
+_DESCRIPTION = (
+    "Three-stage training on DIR/low and DIR/high image pairs, or with --unpaired DIR "
+    "fine-tuning of a trained model (the shipped one by default) on the photos in DIR, with "
+    "zero-reference losses and distillation toward the starting model. Every option can also "
+    "be set in a YAML --config file; the command line wins."
+)
+
+# Options that set the training config's field of the same name: (flag, type, help).
+_CONFIG_OPTIONS = (
+    ("--out", str, "run folder for config, metrics.csv, last.pt, best.safetensors"),
+    (
+        "--val-data",
+        str,
+        "separate validation folder: low/ and high/ pairs, or photos scored without "
+        "references (default: a split of the training data)",
+    ),
+    (
+        "--stage-epochs",
+        _stage_epochs,
+        "epochs of stages 1,2,3, e.g. 12,6,4 (on --resume: re-plans untrained epochs)",
+    ),
+    ("--image-size", int, "training crop size (default 512; 256 with --unpaired)"),
+    (
+        "--downscale",
+        int,
+        "train on every N-th pixel of each pair (default 1; validation is full size)",
+    ),
+    ("--batch-size", int, "crops per step (default 8; 4 with --unpaired)"),
+    ("--seed", int, "seed for initialisation, split and crops"),
+    ("--device", str, "cpu, cuda or cuda:N (mixed precision on CUDA)"),
+    ("--threads", int, "CPU threads (default: all cores)"),
+    (
+        "--init-weights",
+        str,
+        "start from these safetensors weights, e.g. to fine-tune a model (with --unpaired: "
+        "the shipped model by default)",
+    ),
+    (
+        "--ema-decay",
+        float,
+        "validate and keep a moving average of the weights, e.g. 0.999 (default: off)",
+    ),
+)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "train",
-        help="train an enhancer on paired images, or fine-tune it on photos without targets",
-        description="Three-stage training on DIR/low and DIR/high image pairs, or with "
-        "--unpaired DIR fine-tuning of a trained model (the shipped one by default) on the "
-        "photos in DIR, with zero-reference losses and distillation toward the starting model. "
-        "Every option can also be set in a YAML --config file; the command line wins.",
-    )
+    summary = "train an enhancer on paired images, or fine-tune it on photos without targets"
+    parser = subparsers.add_parser("train", help=summary, description=_DESCRIPTION)
     data = parser.add_mutually_exclusive_group()
     data.add_argument("--data", help="folder with low/ and high/ images sharing file names")
     unpaired = "fine-tune on the photos in DIR (searched recursively), which have no targets"
     data.add_argument("--unpaired", metavar="DIR", help=unpaired)
-    parser.add_argument(
-        "--out", help="run folder for config, metrics.csv, last.pt, best.safetensors"
-    )
-    parser.add_argument(
-        "--val-data",
-        help="separate validation folder: low/ and high/ pairs, or photos scored without "
-        "references (default: a split of the training data)",
-    )
+    for flag, kind, text in _CONFIG_OPTIONS:
+        parser.add_argument(flag, type=kind, help=text)
     parser.add_argument("--config", help="YAML file of training options")
     parser.add_argument(
         "--epochs", type=int, help="total epochs, spread over the stages in proportion"
-    )
-    parser.add_argument(
-        "--stage-epochs",
-        type=_stage_epochs,
-        help="epochs of stages 1,2,3, e.g. 12,6,4 (on --resume: re-plans untrained epochs)",
-    )
-    parser.add_argument(
-        "--image-size", type=int, help="training crop size (default 512; 256 with --unpaired)"
-    )
-    parser.add_argument(
-        "--downscale",
-        type=int,
-        help="train on every N-th pixel of each pair (default 1; validation is full size)",
-    )
-    parser.add_argument(
-        "--batch-size", type=int, help="crops per step (default 8; 4 with --unpaired)"
-    )
-    parser.add_argument("--seed", type=int, help="seed for initialisation, split and crops")
-    parser.add_argument("--device", help="cpu, cuda or cuda:N (mixed precision on CUDA)")
-    parser.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
-    parser.add_argument(
-        "--init-weights",
-        help="start from these safetensors weights, e.g. to fine-tune a model (with --unpaired: "
-        "the shipped model by default)",
-    )
-    parser.add_argument(
-        "--ema-decay",
-        type=float,
-        help="validate and keep a moving average of the weights, e.g. 0.999 (default: off)",
     )
     parser.add_argument(
         "--resume", action="store_true", help="continue the run in --out from last.pt"
@@ -121,20 +125,11 @@ def run(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     overrides = {
-        "data": args.data or args.unpaired,
-        "unpaired": True if args.unpaired else None,
-        "out": args.out,
-        "val_data": args.val_data,
-        "stage_epochs": args.stage_epochs,
-        "image_size": args.image_size,
-        "downscale": args.downscale,
-        "batch_size": args.batch_size,
-        "seed": args.seed,
-        "device": args.device,
-        "threads": args.threads,
-        "init_weights": args.init_weights,
-        "ema_decay": args.ema_decay,
+        flag[2:].replace("-", "_"): getattr(args, flag[2:].replace("-", "_"))
+        for flag, _, _ in _CONFIG_OPTIONS
     }
+    overrides["data"] = args.data or args.unpaired
+    overrides["unpaired"] = True if args.unpaired else None
     saved = Path(args.out) / "config.yaml" if args.resume and args.out else None
     base = saved if saved is not None and saved.exists() else None
     config = load_config(args.config, base=base, **overrides)

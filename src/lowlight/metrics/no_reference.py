@@ -56,37 +56,32 @@ def mean_grey(image: torch.Tensor) -> torch.Tensor:
 
 
 def clipped_fraction(image: torch.Tensor) -> torch.Tensor:
-    """Share of pixels with any channel at uint8 level 254 or 255 (blown out).
+    """Share (B,) in [0, 1] of pixels blown out: any channel at uint8 level 254 or 255.
 
-    Args:
-        image: (B, 3, H, W) in [0, 1], rounded to uint8 levels (``round(x * 255)``) first.
-
-    Returns:
-        (B,) in [0, 1].
+    ``image`` is a (B, 3, H, W) batch in [0, 1], rounded to uint8 levels (``round(x * 255)``)
+    first.
 
     Example:
         >>> clipped_fraction(torch.tensor([[[[1.0, 0.0]], [[0.0, 0.0]], [[0.0, 0.0]]]]))
         tensor([0.5000])
     """
-    clipped = (_levels(image) >= CLIPPED_LEVEL).any(dim=1)
-    return clipped.to(work_dtype(image)).mean(dim=(1, 2)).to(out_dtype(image))
+    return _share_of_pixels((_levels(image) >= CLIPPED_LEVEL).any(dim=1), image)
 
 
 def crushed_fraction(image: torch.Tensor) -> torch.Tensor:
-    """Share of pixels with every channel at uint8 level 2 or below (crushed to black).
-
-    Args:
-        image: (B, 3, H, W) in [0, 1], rounded to uint8 levels (``round(x * 255)``) first.
-
-    Returns:
-        (B,) in [0, 1].
+    """Share (B,) in [0, 1] of pixels crushed to black: every channel at uint8 level 2 or
+    below, in a (B, 3, H, W) batch in [0, 1] rounded to uint8 levels first.
 
     Example:
         >>> crushed_fraction(torch.zeros(2, 3, 4, 4))
         tensor([1., 1.])
     """
-    crushed = (_levels(image) <= CRUSHED_LEVEL).all(dim=1)
-    return crushed.to(work_dtype(image)).mean(dim=(1, 2)).to(out_dtype(image))
+    return _share_of_pixels((_levels(image) <= CRUSHED_LEVEL).all(dim=1), image)
+
+
+def _share_of_pixels(flags: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+    """The mean of (B, H, W) boolean ``flags`` per image, in ``image``'s output dtype."""
+    return flags.to(work_dtype(image)).mean(dim=(1, 2)).to(out_dtype(image))
 
 
 def colourfulness(image: torch.Tensor) -> torch.Tensor:

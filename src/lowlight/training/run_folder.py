@@ -107,16 +107,17 @@ class RunFolder:
         epoch: int,
         scores: dict[str, float],
         config: TrainConfig,
-        name: str,
+        names: Sequence[str],
     ) -> None:
-        """Save ``model`` as ``name`` (``BEST`` or ``LATEST``), labelled with its epoch, its
-        validation scores (e.g. ``val_psnr``, to 4 decimals) and the config."""
+        """Save ``model`` under each of ``names`` (``BEST``, ``LATEST``), labelled with its
+        epoch, its validation scores (e.g. ``val_psnr``, to 4 decimals) and the config."""
         metadata = {
             "epoch": str(epoch),
             **{name: f"{value:.4f}" for name, value in scores.items()},
             "train_config": json.dumps(config.to_dict()),
         }
-        save_weights(model, self.path / name, metadata)
+        for name in names:
+            save_weights(model, self.path / name, metadata)
 
     @contextlib.contextmanager
     def logging_to_file(self, log: logging.Logger) -> Iterator[None]:

@@ -24,7 +24,7 @@ from lowlight.training.loss_weights import stage_loss_weights
 from lowlight.training.objective import TrainingObjective
 from lowlight.training.run_folder import BEST, LATEST, RunFolder
 from lowlight.training.schedule import check_replanned, stage_of_epoch
-from lowlight.training.validation import mixed_precision
+from lowlight.training.validation import float_output, mixed_precision
 from lowlight.weights import load_model
 
 __all__ = ["Trainer", "StepResult"]
@@ -269,7 +269,7 @@ class Trainer:
         low, high = low.to(self.device), high.to(self.device)
         with mixed_precision(self.device):
             output = self.forward_model(low)
-        total, terms = self._loss(_float_output(output), low, high, weights)
+        total, terms = self._loss(float_output(output), low, high, weights)
         values = {k: v.item() for k, v in terms.items()}
         loss = total.detach().item()
         if not self.dist.all_finite(math.isfinite(loss), self.device):
@@ -378,13 +378,12 @@ class Trainer:
         self.rows.append(row)
         if not self.dist.is_main:
             return
-        rank = self.validation.rank(row)
-        labels = self.validation.labels(row)
+        rank, kept = self.validation.rank(row), [LATEST]
         if improves(rank, self.best_rank):
-            if rank is not None:
-                self.best_rank = rank
-            self.folder.keep_weights(self.kept_model, row["epoch"], labels, self.config, BEST)
-        self.folder.keep_weights(self.kept_model, row["epoch"], labels, self.config, LATEST)
+            self.best_rank = self.best_rank if rank is None else rank
+            kept.append(BEST)
+        labels = self.validation.labels(row)
+        self.folder.keep_weights(self.kept_model, row["epoch"], labels, self.config, kept)
         save_checkpoint(self._state(), self.run_dir)
         self.folder.save_metrics(self.rows)
         log.info(
@@ -398,10 +397,3 @@ class Trainer:
             row["val_skipped"],
             row["images_per_second"],
         )
-
-
-def _float_output(output):
-    """The model output with every tensor in float32 (a no-op outside mixed precision)."""
-    for name, value in vars(output).items():
-        setattr(output, name, value.float())
-    return output

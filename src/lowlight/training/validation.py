@@ -12,11 +12,11 @@ from torch.utils.data import Dataset
 
 from lowlight.data import PairedImageDataset
 from lowlight.metrics import score_image
-from lowlight.models import UnifiedLowLightEnhancer
+from lowlight.models import EnhancerOutput, UnifiedLowLightEnhancer
 from lowlight.training.distributed import DistributedContext
 from lowlight.training.loss_weights import COLOR_THRESHOLDS
 
-__all__ = ["Validation", "PairedValidation", "validate", "mixed_precision"]
+__all__ = ["Validation", "PairedValidation", "validate", "mixed_precision", "float_output"]
 
 # The scores averaged over the validation images, each kept as ``val_<name>``.
 AVERAGED = ("psnr", "psnr_gt_mean", "saturation", "ssim")
@@ -25,6 +25,13 @@ AVERAGED = ("psnr", "psnr_gt_mean", "saturation", "ssim")
 def mixed_precision(device: torch.device) -> AbstractContextManager:
     """bfloat16 autocast on CUDA, a no-op elsewhere: how training runs the model."""
     return torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
+
+
+def float_output(output: EnhancerOutput) -> EnhancerOutput:
+    """``output`` with every tensor in float32 (a no-op outside mixed precision)."""
+    for name, value in vars(output).items():
+        setattr(output, name, value.float())
+    return output
 
 
 @torch.no_grad()
