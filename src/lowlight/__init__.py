@@ -6,6 +6,8 @@ Python API::
     bright = lowlight.enhance(pil_image_or_array)
     model = lowlight.load_model()          # the shipped default network
     bright = lowlight.enhance(pil_image_or_array, model=model)   # reuse a loaded model
+    runner = lowlight.load_runner(backend="onnxruntime")         # ... or a loaded backend
+    bright = lowlight.enhance(pil_image_or_array, model=runner)
 """
 
 from __future__ import annotations
@@ -23,12 +25,17 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 if TYPE_CHECKING:
     from lowlight.inference import enhance
+    from lowlight.runners import load_runner
     from lowlight.weights import load_model
 
-__all__ = ["LowlightError", "__version__", "enhance", "load_model"]
+__all__ = ["LowlightError", "__version__", "enhance", "load_model", "load_runner"]
 
 # Imported on first use, so that ``import lowlight`` (and ``lowlight --version``) stays fast.
-_LAZY = {"enhance": "lowlight.inference", "load_model": "lowlight.weights"}
+_LAZY = {
+    "enhance": "lowlight.inference",
+    "load_model": "lowlight.weights",
+    "load_runner": "lowlight.runners",
+}
 
 
 def __getattr__(name: str) -> Any:
