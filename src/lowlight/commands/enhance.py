@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from lowlight.commands.options import add_weights_option
 from lowlight.devices import parse_device
 from lowlight.errors import LowlightError
 from lowlight.imageio import Job, find_inputs, output_format, plan_jobs, read_image, write_image
@@ -38,9 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "-o", "--output", required=True, metavar="OUTDIR", help="folder to write results to"
     )
-    parser.add_argument(
-        "--weights", metavar="FILE", help="safetensors weights file (default: the shipped model)"
-    )
+    add_weights_option(parser)
     parser.add_argument(
         "--tile",
         type=int,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from lowlight.commands.options import add_weights_option
 from lowlight.errors import LowlightError
 from lowlight.export import (
     INSTALL_HINT,
@@ -20,22 +21,20 @@ from lowlight.weights import default_weights_path, load_model, read_metadata
 __all__ = ["register", "run"]
 
 
+_DESCRIPTION = (
+    "Export the enhancer to ONNX: inputs image float32 (N, 3, H, W) in [0, 1] of any height "
+    "and width, exposure and strength float32 (N,); output enhanced (N, 3, H, W) in [0, 1]; "
+    "lowlight's version, the training data and what the inputs mean in its metadata_props. "
+    "The file is checked with onnx.checker and run with ONNX Runtime against PyTorch on a test "
+    "picture. Needs the onnx extra: " + INSTALL_HINT
+)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "export",
-        help="export the enhancer to an ONNX file",
-        description="Export the enhancer to ONNX: inputs image float32 (N, 3, H, W) in [0, 1] "
-        "of any height and width, exposure and strength float32 (N,); output enhanced "
-        "(N, 3, H, W) in [0, 1]; lowlight's version, the training data and what the inputs "
-        "mean in its metadata_props. The file is checked with onnx.checker and run with ONNX "
-        "Runtime against PyTorch on a test picture. Needs the onnx extra: " + INSTALL_HINT,
-    )
-    parser.add_argument(
-        "-o", "--output", required=True, metavar="FILE", help="the ONNX file to write"
-    )
-    parser.add_argument(
-        "--weights", metavar="FILE", help="safetensors weights file (default: the shipped model)"
-    )
+    summary = "export the enhancer to an ONNX file"
+    parser = subparsers.add_parser("export", help=summary, description=_DESCRIPTION)
+    add_weights_option(parser)
+    parser.add_argument("-o", "--output", required=True, metavar="FILE", help="the ONNX file")
     parser.add_argument(
         "--opset",
         type=int,
