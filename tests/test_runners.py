@@ -127,6 +127,7 @@ def test_without_the_extra_onnxruntime_is_one_line_saying_what_to_install(
 
 
 def test_auto_falls_back_to_pytorch_saying_why(weights_file, tmp_path, monkeypatch) -> None:
+    pytest.importorskip("onnxruntime")
     blocked = tmp_path / "a file"
     blocked.write_text("where the cache folder should be")
     monkeypatch.setenv("LOWLIGHT_CACHE", str(blocked))
@@ -154,6 +155,7 @@ def test_onnx_runtime_threads_follow_pytorch_or_the_option(trained_onnx_cached) 
 
 
 def test_a_file_that_is_not_onnx_is_refused(tmp_path) -> None:
+    pytest.importorskip("onnxruntime")
     (tmp_path / "broken.onnx").write_bytes(b"not a model")
     with pytest.raises(LowlightError, match="cannot load the ONNX model"):
         OnnxRuntimeRunner(tmp_path / "broken.onnx")

@@ -34,6 +34,7 @@ def test_lowlight_cache_names_the_cache_folder(monkeypatch, tmp_path) -> None:
 
 @pytest.mark.skipif(sys.platform != "linux", reason="XDG_CACHE_HOME is Linux's convention")
 def test_without_it_the_users_cache_folder_is_used(monkeypatch, tmp_path) -> None:
+    pytest.importorskip("platformdirs")
     monkeypatch.delenv("LOWLIGHT_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert cache_folder() == tmp_path / "xdg" / "lowlight"
