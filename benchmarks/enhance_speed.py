@@ -5,10 +5,12 @@ loads the runner of one backend (``lowlight.load_runner``), makes one untimed wa
 the picture (on one tile of it where the picture is tiled), then times one enhancement. The
 backends take turns, in alternating order from one repeat to the next, so that they share
 whatever else the machine is running; the table gives each backend's median time over the
-repeats and the largest peak. 6000x4000 is tiled automatically. The ONNX model is exported
+repeats, the median CPU time (user and system, all threads: less sensitive than wall time to
+a machine shared with other work, though waiting threads that spin count too) and the largest
+peak. 6000x4000 is tiled automatically. The ONNX model is exported
 into the cache (``$LOWLIGHT_CACHE``) before any timing.
 
-    python benchmarks/enhance_speed.py [--weights FILE] [--threads 2] [--runs 5]
+    python benchmarks/enhance_speed.py [--weights FILE] [--threads 2] [--runs 5] [--large-runs 2]
         [--backends pytorch,onnxruntime] [--sizes 600x400,1920x1080,6000x4000]
 
 Prints a Markdown table and writes JSON (``--json``, default
@@ -29,7 +31,7 @@ from pathlib import Path
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "enhance_speed.json"
 SIZES = ("600x400", "1920x1080", "6000x4000")
 NAMES = {"pytorch": "PyTorch", "onnxruntime": "ONNX Runtime"}
-# Pictures above this many pixels are enhanced in tiles, slowly: they get one repeat.
+# Pictures above this many pixels are enhanced in tiles, slowly: they get --large-runs repeats.
 LARGE = 2**22
 
 _CHILD = """
@@ -45,11 +47,15 @@ rng = np.random.default_rng(0)
 image = (rng.random((height, width, 3)) * 40).astype(np.uint8)
 side = DEFAULT_TILE if width * height > AUTO_TILE_PIXELS else max(width, height)
 lowlight.enhance(image[:side, :side], model=runner)
+before = resource.getrusage(resource.RUSAGE_SELF)
 start = time.perf_counter()
 lowlight.enhance(image, model=runner)
 seconds = time.perf_counter() - start
-peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"seconds": seconds, "peak_rss_mb": peak_mb, "runner": runner.description}))
+after = resource.getrusage(resource.RUSAGE_SELF)
+cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+peak_mb = after.ru_maxrss / 1024
+result = {"seconds": seconds, "cpu_s": cpu, "peak_rss_mb": peak_mb, "runner": runner.description}
+print(json.dumps(result))
 """
 
 
@@ -70,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights", default="", help="safetensors file (default: shipped)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--runs", type=int, default=5, help="repeats below 4 megapixels")
+    parser.add_argument("--large-runs", type=int, default=2, help="repeats above")
     parser.add_argument("--backends", default="pytorch,onnxruntime")
     parser.add_argument("--sizes", default=",".join(SIZES))
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
@@ -83,26 +90,23 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for size in args.sizes.split(","):
         width, height = map(int, size.split("x"))
-        times: dict[str, list[float]] = {backend: [] for backend in backends}
-        peaks: dict[str, list[float]] = {backend: [] for backend in backends}
-        runners: dict[str, str] = {}
-        for repeat in range(1 if width * height > LARGE else args.runs):
+        results: dict[str, list[dict]] = {backend: [] for backend in backends}
+        for repeat in range(args.large_runs if width * height > LARGE else args.runs):
             for backend in backends if repeat % 2 == 0 else backends[::-1]:
-                result = measure(size, backend, args.threads, args.weights)
-                times[backend].append(result["seconds"])
-                peaks[backend].append(result["peak_rss_mb"])
-                runners[backend] = result["runner"]
-        for backend in backends:
-            median = statistics.median(times[backend])
+                results[backend].append(measure(size, backend, args.threads, args.weights))
+        first = statistics.median(result["seconds"] for result in results[backends[0]])
+        for backend, measured in results.items():
+            median = statistics.median(result["seconds"] for result in measured)
             rows.append(
                 {
                     "size": size,
                     "backend": backend,
-                    "runner": runners[backend],
+                    "runner": measured[0]["runner"],
                     "median_s": median,
-                    "times_s": times[backend],
-                    "peak_rss_mb": max(peaks[backend]),
-                    "relative_to_first": median / statistics.median(times[backends[0]]),
+                    "median_cpu_s": statistics.median(result["cpu_s"] for result in measured),
+                    "times_s": [result["seconds"] for result in measured],
+                    "peak_rss_mb": max(result["peak_rss_mb"] for result in measured),
+                    "relative_to_first": median / first,
                 }
             )
     load = {"before": load_before, "after": os.getloadavg()}
@@ -110,12 +114,14 @@ def main(argv: list[str] | None = None) -> int:
         f"lowlight.enhance, {args.threads} threads, {platform.processor() or platform.machine()}, "
         f"load average {load['before'][0]:.1f} before and {load['after'][0]:.1f} after"
     )
-    print(f"| size | backend | median s | x {NAMES[backends[0]]} | runs | peak RSS MB |")
-    print("|---|---|---|---|---|---|")
+    first = NAMES[backends[0]]
+    print(f"| size | backend | median s | x {first} | CPU s | runs | peak RSS MB |")
+    print("|---|---|---|---|---|---|---|")
     for row in rows:
         print(
             f"| {row['size']} | {NAMES[row['backend']]} | {row['median_s']:.3f} | "
-            f"{row['relative_to_first']:.2f} | {len(row['times_s'])} | {row['peak_rss_mb']:.0f} |"
+            f"{row['relative_to_first']:.2f} | {row['median_cpu_s']:.2f} | "
+            f"{len(row['times_s'])} | {row['peak_rss_mb']:.0f} |"
         )
     args.json.parent.mkdir(parents=True, exist_ok=True)
     report = {
