@@ -244,6 +244,18 @@ def test_tile_progress_counts_every_tile_and_the_tone_pass(model, monkeypatch) -
     assert bars == []  # one tile: no bar
 
 
+def test_on_pass_reports_every_pass_of_the_model(model) -> None:
+    calls: list[tuple[int, int]] = []
+    batch = torch.rand(1, 3, 40, 70) * 0.2
+    tiled = inference.enhance_tensor(model, batch, tile=32, on_pass=lambda *c: calls.append(c))
+    # 2 x 3 tiles, then the tone pass; the bar's progress is the same with or without it.
+    assert calls == [(done, 7) for done in range(1, 8)]
+    assert torch.equal(tiled, inference.enhance_tensor(model, batch, tile=32))
+    calls.clear()
+    lowlight.enhance(_dark((20, 30, 3)), model=model, on_pass=lambda *c: calls.append(c))
+    assert calls == [(1, 1)]
+
+
 def test_strength_zero_gives_the_input_back(model) -> None:
     image = _dark((40, 52, 3))
     assert np.array_equal(lowlight.enhance(image, model=model, strength=0.0), image)

@@ -12,7 +12,13 @@ from safetensors.torch import save_file
 
 from lowlight.errors import LowlightError
 from lowlight.models import UnifiedLowLightEnhancer
-from lowlight.weights import CONFIG_KEY, load_model, read_metadata, save_weights
+from lowlight.weights import (
+    CONFIG_KEY,
+    LEGACY_CURVE_GAIN,
+    load_model,
+    read_metadata,
+    save_weights,
+)
 
 
 def test_save_then_load_gives_the_same_model(weights_file: Path, tmp_path: Path) -> None:
@@ -45,7 +51,7 @@ def test_a_replaced_file_keeps_its_permissions(weights_file: Path, tmp_path: Pat
 
 def _file_without_design_keys(path: Path) -> Path:
     """A weights file as written before the bounded-detail design existed."""
-    model = UnifiedLowLightEnhancer()
+    model = UnifiedLowLightEnhancer(tone_sigma=None, highlight_knee=None)
     config = {k: v for k, v in model.config.items() if k not in ("tone_sigma", "highlight_knee")}
     tensors = {k: v.contiguous() for k, v in model.state_dict().items()}
     save_file(tensors, str(path), metadata={CONFIG_KEY: json.dumps(config)})
@@ -63,11 +69,26 @@ def test_new_files_keep_their_design(tmp_path: Path) -> None:
     assert model.tone_sigma == 32 and model.highlight_knee == 0.8
 
 
-def test_the_architecture_can_be_overridden_where_the_weights_fit(tmp_path: Path) -> None:
+def test_an_old_file_continues_under_the_tone_split(tmp_path: Path) -> None:
     path = _file_without_design_keys(tmp_path / "old.safetensors")
+    old = load_model(path)
     model = load_model(path, architecture={"tone_sigma": 32.0, "highlight_knee": 0.9})
     assert model.tone_sigma == 32 and model.highlight_knee == 0.9
-    for name, tensor in load_model(path).state_dict().items():
-        assert torch.equal(tensor, model.state_dict()[name]), name
+    converted = (
+        "decoder.embed.1.weight",
+        "curve_estimator.head.1.weight",
+        "curve_estimator.head.1.bias",
+    )
+    kept = [name for name in old.state_dict() if name not in converted]
+    for name in kept:
+        assert torch.equal(old.state_dict()[name], model.state_dict()[name]), name
+    # The old decoder's (curve, input, SNR) weights become (gain * curve + input, SNR).
+    curve, low, snr = old.decoder.embed[1].weight.split([12, 12, 4], dim=1)
+    expected = torch.cat([LEGACY_CURVE_GAIN * curve + low, snr], dim=1)
+    assert torch.equal(model.decoder.embed[1].weight, expected)
+    head = old.curve_estimator.head[1]
+    assert torch.equal(model.curve_estimator.head[1].weight, head.weight.mean(0, keepdim=True))
+    # The scene view is new: it starts at zero.
+    assert model.curve_estimator.scene.weight.abs().max() == 0
     with pytest.raises(LowlightError, match="cannot load weights"):
         load_model(path, architecture={"widths": [8, 16, 32]})

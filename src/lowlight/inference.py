@@ -7,6 +7,7 @@ PyTorch and ONNX Runtime backends enhance alike.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -97,6 +98,7 @@ def enhance_tensor(
     progress: bool = False,
     exposure: float = 0.0,
     strength: float = 1.0,
+    on_pass: Callable[[int, int], None] | None = None,
 ) -> torch.Tensor:
     """Enhance a batch of images with ``model``, tile by tile when large.
 
@@ -115,6 +117,9 @@ def enhance_tensor(
         exposure: stops relative to the model's own exposure (0: automatic, +1 doubles the
             result's linear light); applied to the whole picture alike, tiled or not.
         strength: 0 returns the input unchanged, 1 the full enhancement.
+        on_pass: called after each pass of the model with (passes done, passes in all):
+            once with (1, 1) for an image enhanced whole; for a tiled one after every tile
+            and after the reduced pass that sets the tone (a web page's progress bar).
 
     Returns:
         float (B, 3, H, W) in [0, 1], with ``tensor``'s dtype and device.
@@ -133,17 +138,25 @@ def enhance_tensor(
 
     with torch.inference_mode():
         if chosen is None or (height <= chosen and width <= chosen):
-            return run(tensor)
+            whole = run(tensor)
+            if on_pass is not None:
+                on_pass(1, 1)
+            return whole
         overlap = tile_overlap(chosen)
         tiles = len(tile_starts(height, chosen, overlap)) * len(tile_starts(width, chosen, overlap))
+        done = 0
         # One step per tile and one for the reduced pass that sets the tone; tqdm's
         # disable=None shows the bar on a terminal only.
         disable = None if progress else True
         with tqdm(total=tiles + 1, desc="tiles", unit="tile", leave=False, disable=disable) as bar:
 
             def run_counted(piece: torch.Tensor) -> torch.Tensor:
+                nonlocal done
                 result = run(piece)
                 bar.update()
+                done += 1
+                if on_pass is not None:
+                    on_pass(done, tiles + 1)
                 return result
 
             tiled = tile_process(run_counted, tensor, tile=chosen, overlap=overlap)
@@ -161,6 +174,7 @@ def enhance(
     exposure: float = 0.0,
     strength: float = 1.0,
     backend: str = "auto",
+    on_pass: Callable[[int, int], None] | None = None,
 ) -> ImageLike:
     """Enhance one image and return it as the same kind of object.
 
@@ -181,6 +195,8 @@ def enhance(
             into a cache folder, see ``lowlight.runners``) or "auto": ONNX Runtime for the
             default model on the CPU when installed, PyTorch for a model you pass. A runner
             keeps the backend it was loaded with.
+        on_pass: called with (passes done, passes in all) after each pass of the model (see
+            ``enhance_tensor``).
 
     Returns:
         An array of the same shape and dtype, or a PIL image of the same size and mode
@@ -208,6 +224,7 @@ def enhance(
         progress=progress,
         exposure=exposure,
         strength=strength,
+        on_pass=on_pass,
     )
     return rgb_like(from_batch(enhanced), alpha, image)
 

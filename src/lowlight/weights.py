@@ -16,13 +16,22 @@ from lowlight.errors import LowlightError
 from lowlight.imageio.atomic import atomic_write
 from lowlight.models import UnifiedLowLightEnhancer
 
-__all__ = ["save_weights", "load_model", "default_weights_path", "read_metadata"]
+__all__ = [
+    "save_weights",
+    "load_model",
+    "default_weights_path",
+    "read_metadata",
+    "split_legacy_state",
+]
 
 CONFIG_KEY = "lowlight_model_config"
 DEFAULT_WEIGHTS = "default.safetensors"
 # What files written before these architecture options existed were built with: an unbounded
 # decoder residual and a hard clip at 1.
 LEGACY_ARCHITECTURE = {"tone_sigma": None, "highlight_knee": None}
+# The curve image of those files was about this times their input (least squares over the
+# LOL-v1 training inputs, for the last of them): how their decoder's input is carried over.
+LEGACY_CURVE_GAIN = 0.52
 
 
 def default_weights_path() -> Path:
@@ -73,8 +82,9 @@ def load_model(
     """Build the enhancer from a safetensors file (the shipped default when ``weights`` is None).
 
     The architecture is read from the file's metadata; ``architecture`` overrides keys of it
-    whose change keeps every weight's shape (``tone_sigma``, ``highlight_knee``), to continue
-    training a file under another design. Returns the model in eval mode on ``device``.
+    whose change the weights can follow (``tone_sigma``, ``highlight_knee``), to continue
+    training a file under another design: a file from before the tone split is converted by
+    ``split_legacy_state``. Returns the model in eval mode on ``device``.
     Raises ``LowlightError`` for a missing, corrupt or incompatible file.
     """
     path = Path(weights) if weights is not None else default_weights_path()
@@ -95,14 +105,42 @@ def load_model(
             f"{path} describes a model this lowlight cannot build: its model config is a "
             f"{type(config).__name__}, not a mapping"
         )
-    config = {**LEGACY_ARCHITECTURE, **config, **(architecture or {})}
+    stored = {**LEGACY_ARCHITECTURE, **config}
+    config = {**stored, **(architecture or {})}
     try:
         model = UnifiedLowLightEnhancer(**config)
     except (TypeError, ValueError) as exc:
         raise LowlightError(f"{path} describes a model this lowlight cannot build: {exc}") from exc
     try:
         state = load_file(str(path))
+        if stored["tone_sigma"] is None and config["tone_sigma"] is not None:
+            state = split_legacy_state(state, model)
         model.load_state_dict(state)
     except (SafetensorError, RuntimeError, OSError) as exc:
         raise LowlightError(f"cannot load weights from {path}: {exc}") from exc
     return model.to(device).eval()
+
+
+def split_legacy_state(
+    state: dict[str, torch.Tensor], model: UnifiedLowLightEnhancer
+) -> dict[str, torch.Tensor]:
+    """Weights from before the tone split, fitted to ``model``'s split design.
+
+    The old decoder saw (curve image, input, SNR); the new one sees (input, SNR) and runs
+    before the curves. The old curve image was about ``LEGACY_CURVE_GAIN`` times its input,
+    so the input's weights of the first convolution become ``gain * curve + input``, and the
+    decoder starts from what it computed before. The old per-channel curves become one shared
+    curve (the mean of the head's three outputs). Weights the old design lacks (the curve
+    estimator's view of the scene) keep ``model``'s initialisation, which starts at zero.
+    """
+    converted = dict(state)
+    key = "decoder.embed.1.weight"
+    unshuffled = 4  # PixelUnshuffle(2) turns each input channel into 4, in order
+    old = state[key]
+    curve, low, snr = old.split([3 * unshuffled, 3 * unshuffled, unshuffled], dim=1)
+    converted[key] = torch.cat([LEGACY_CURVE_GAIN * curve + low, snr], dim=1)
+    for name in ("curve_estimator.head.1.weight", "curve_estimator.head.1.bias"):
+        converted[name] = state[name].mean(dim=0, keepdim=True)  # three curves become one
+    for name, value in model.state_dict().items():
+        converted.setdefault(name, value)
+    return converted

@@ -134,3 +134,32 @@ def test_estimator_gradients_reach_every_parameter() -> None:
     for name, p in estimator.named_parameters():
         assert p.grad is not None and torch.isfinite(p.grad).all(), name
         assert p.grad.abs().max() > 0, name
+
+
+def test_a_shared_curve_keeps_the_colour_balance() -> None:
+    torch.manual_seed(5)
+    estimator = ImprovedCurveEstimator(width=8, curves=1)
+    rgb = torch.rand(1, 3, 32, 32) * 0.2
+    grey = rgb.mean(dim=1, keepdim=True).expand(-1, 3, -1, -1)
+    with torch.no_grad():
+        image, params = estimator(torch.cat([grey, torch.rand(1, 1, 32, 32)], dim=1))
+    assert params.shape == (1, 3, 32, 32)
+    assert torch.equal(params[:, 0], params[:, 1]) and torch.equal(params[:, 1], params[:, 2])
+    # A grey input stays grey: one curve for all three channels adds no cast.
+    assert torch.equal(image[:, 0], image[:, 2])
+
+
+def test_scene_features_reach_the_curves_and_start_silent() -> None:
+    torch.manual_seed(6)
+    estimator = ImprovedCurveEstimator(width=8, scene_channels=5)
+    rgb_snr = torch.rand(1, 4, 32, 32)
+    scene = torch.rand(1, 5, 4, 4)
+    with torch.no_grad():
+        silent = estimator(rgb_snr, scene)[1]
+        assert torch.equal(silent, estimator(rgb_snr, torch.zeros_like(scene))[1])
+        estimator.scene.weight.normal_()
+        assert not torch.equal(silent, estimator(rgb_snr, scene)[1])
+    with pytest.raises(ValueError, match="scene features"):
+        estimator(rgb_snr)
+    with pytest.raises(ValueError, match="curves must be"):
+        ImprovedCurveEstimator(curves=2)

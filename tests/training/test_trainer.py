@@ -423,6 +423,9 @@ def test_an_exposure_mix_trains_on_synthetic_and_identity_pairs(make_config) -> 
         )
     )
     assert isinstance(trainer.train_data, ExposureMixDataset)
+    assert "training items: pairs 0, synthetic exposures 0 (gain 0.008-1), identity 1" in (
+        trainer.banner()
+    )
     low, high = next(iter(trainer.loader))
     assert torch.equal(low, high)  # identity pairs only
     rows = trainer.fit()
@@ -465,3 +468,13 @@ def test_the_progress_bar_counts_images_to_the_end_with_rate_and_time_left(
     for _, _, shown in finished:
         assert f"{images}/{images}" in shown and "img/s" in shown, shown
         assert re.search(r"\[\d\d:\d\d<\d\d:\d\d", shown), shown  # elapsed<left
+
+
+def test_split_seed_keeps_the_held_out_pairs_while_the_draws_change(make_config) -> None:
+    first = Trainer(make_config(val_fraction=0.3, seed=0))
+    other_draws = Trainer(make_config(out=first.config.out + "-2", val_fraction=0.3, seed=5,
+                                      split_seed=0))  # fmt: skip
+    assert [p for p in other_draws.val_data.names] == [p for p in first.val_data.names]
+    first.train_data.set_epoch(0, 0)
+    other_draws.train_data.set_epoch(5, 0)
+    assert not torch.equal(first.train_data._plan, other_draws.train_data._plan)

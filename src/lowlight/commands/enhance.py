@@ -12,11 +12,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from lowlight.commands.options import add_weights_option
+from lowlight.commands.options import add_model_options
 from lowlight.devices import parse_device
 from lowlight.errors import LowlightError
 from lowlight.imageio import Job, find_inputs, output_format, plan_jobs, read_image, write_image
-from lowlight.inference import DEFAULT_TILE, check_controls, choose_tile, enhance
+from lowlight.inference import check_controls, choose_tile, enhance
 from lowlight.runners import BACKENDS, Runner, load_runner
 
 __all__ = ["register", "run"]
@@ -39,14 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "-o", "--output", required=True, metavar="OUTDIR", help="folder to write results to"
     )
-    add_weights_option(parser)
-    parser.add_argument(
-        "--tile",
-        type=int,
-        metavar="N",
-        help=f"enhance in N x N tiles (0: never tile; default: {DEFAULT_TILE} for images over "
-        "about 4 megapixels, else whole); smaller tiles use less memory",
-    )
+    add_model_options(parser)
     parser.add_argument(
         "--exposure",
         type=float,

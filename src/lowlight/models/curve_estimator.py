@@ -42,37 +42,74 @@ class ImprovedCurveEstimator(nn.Module):
     pixel's curve depend on the exposure of the whole (crop of the) image. The SNR channel
     guides the estimate but is never itself passed through the curve.
 
+    With ``scene_channels`` the estimate also takes another network's features of the
+    picture (the decoder's bottleneck, at half this estimator's resolution), added to its own
+    through a 1x1 convolution that starts at zero: how bright a scene should be depends on
+    what it shows, which a network this small cannot see by itself.
+
+    With ``curves`` 1 one curve per pixel serves R, G and B alike: the curves then set the
+    tone and keep the input's colour balance, leaving colour to another branch; with 3 (as in
+    Zero-DCE) each channel has its own.
+
     Args:
         width: feature channels of the estimator.
         iterations: curve iterations (Zero-DCE uses 8).
         scale: downsampling factor for the estimate.
+        scene_channels: channels of the scene features ``forward`` is given, or None.
+        curves: 3 (one per channel) or 1 (shared).
     """
 
-    def __init__(self, width: int = 24, iterations: int = 8, scale: int = 4) -> None:
+    def __init__(
+        self,
+        width: int = 24,
+        iterations: int = 8,
+        scale: int = 4,
+        scene_channels: int | None = None,
+        curves: int = 3,
+    ) -> None:
         super().__init__()
         self.iterations = iterations
         self.scale = scale
         self.stem = nn.Conv2d(4, width, 3, padding=1)
+        self.scene = None
+        if scene_channels is not None:
+            self.scene = nn.Conv2d(scene_channels, width, 1)
+            nn.init.zeros_(self.scene.weight)
+            nn.init.zeros_(self.scene.bias)
         self.body = nn.ModuleList([_SeparableConv(width, width) for _ in range(3)])
         self.global_context = nn.Sequential(nn.Linear(width, width), nn.ReLU(inplace=True))
-        self.head = _SeparableConv(2 * width, 3)
+        if curves not in (1, 3):
+            raise ValueError(f"curves must be 1 (shared) or 3 (one per channel), got {curves}")
+        self.head = _SeparableConv(2 * width, curves)
 
-    def estimate(self, rgb_snr: torch.Tensor) -> torch.Tensor:
-        """Curve parameters (B, 3, H, W) in [-1, 1] from the (B, 4, H, W) input, H, W >= scale."""
+    def estimate(self, rgb_snr: torch.Tensor, scene: torch.Tensor | None = None) -> torch.Tensor:
+        """Curve parameters (B, 3, H, W) in [-1, 1] from the (B, 4, H, W) input, H, W >= scale.
+
+        ``scene``: (B, scene_channels, h, w) features, resized to the estimate's grid; only
+        with ``scene_channels``.
+        """
         height, width = rgb_snr.shape[-2:]
         small = F.interpolate(
             rgb_snr, size=(height // self.scale, width // self.scale), mode="area"
         )
         features = F.relu(self.stem(small))
+        if self.scene is not None:
+            if scene is None:
+                raise ValueError("this estimator was built to take scene features")
+            view = F.interpolate(scene, size=small.shape[-2:], mode="bilinear", align_corners=False)
+            features = features + self.scene(view)
         for layer in self.body:
             features = F.relu(layer(features)) + features
         context = self.global_context(features.mean(dim=(2, 3)))[:, :, None, None]
         context = context.expand_as(features)
         params = torch.tanh(self.head(torch.cat([features, context], dim=1)))
-        return F.interpolate(params, size=(height, width), mode="bilinear", align_corners=False)
+        params = F.interpolate(params, size=(height, width), mode="bilinear", align_corners=False)
+        return params.expand(-1, 3, -1, -1)
 
-    def forward(self, rgb_snr: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Returns ``(curve_image, curve_params)``, both (B, 3, H, W)."""
-        curve_params = self.estimate(rgb_snr)
+    def forward(
+        self, rgb_snr: torch.Tensor, scene: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Returns ``(curve_image, curve_params)``, both (B, 3, H, W); see ``estimate``."""
+        curve_params = self.estimate(rgb_snr, scene)
         curve_image = apply_curves(rgb_snr[:, :3], curve_params, self.iterations)
         return curve_image, curve_params

@@ -24,7 +24,7 @@ class _Stage(nn.ModuleList):
 
 
 class TransformerDecoder(nn.Module):
-    """Denoises and restores the curve-brightened image; predicts a residual on top of it.
+    """Denoises and restores a low-light image: a small multi-scale transformer.
 
     Design (chosen for quality per CPU-second on LOL-like data, where read noise dominates):
 
@@ -35,18 +35,20 @@ class TransformerDecoder(nn.Module):
       and each block sees global image statistics, which exposure correction needs.
     * The SNR map gates every attention block, so noisy dark regions and clean bright ones
       are treated differently.
-    * The output is a residual added to the curve-brightened image, so an untrained decoder
-      already returns the Zero-DCE result and training refines it.
+
+    The enhancer uses the output either as an image estimate whose detail it keeps (the
+    input is then the low image and its SNR map, 4 channels) or, in files from before the
+    tone split, as a residual on the curve image (curve image, low image, SNR map: 7).
 
     Args:
-        in_channels: input channels at full resolution (curve image, low image, SNR map).
+        in_channels: input channels at full resolution.
         widths: channels at 1/2, 1/4 and 1/8 resolution.
         depths: blocks per encoder stage (the last is the bottleneck).
         decoder_depths: blocks per decoder stage, from 1/4 back up to 1/2.
         heads: attention heads per stage.
 
     Input (B, in_channels, H, W) with H and W divisible by ``factor``; the SNR map
-    (B, 1, H, W); output a (B, 3, H, W) residual.
+    (B, 1, H, W); output (B, 3, H, W).
     """
 
     def __init__(
@@ -87,6 +89,17 @@ class TransformerDecoder(nn.Module):
         self.head = nn.Sequential(nn.Conv2d(widths[0], 12, 3, padding=1), nn.PixelShuffle(2))
 
     def forward(self, features_in: torch.Tensor, snr: torch.Tensor) -> torch.Tensor:
+        """The restored (B, 3, H, W) output alone; see ``restore``."""
+        return self.restore(features_in, snr)[0]
+
+    def restore(
+        self, features_in: torch.Tensor, snr: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(restored, scene)``: the (B, 3, H, W) output and the bottleneck's features.
+
+        ``scene`` is (B, widths[-1], H * 2 / factor, W * 2 / factor): the deepest stage's
+        view of the picture (at 1/8 resolution with three levels), for other branches to use.
+        """
         x = self.embed(features_in)
         snr_levels = [F.avg_pool2d(snr, 2 ** (i + 1)) for i in range(len(self.encoders))]
         skips = []
@@ -95,7 +108,8 @@ class TransformerDecoder(nn.Module):
             if i < len(self.downs):
                 skips.append(x)
                 x = self.downs[i](x)
+        scene = x
         for i in reversed(range(len(self.decoders))):
             x = self.fuses[i](torch.cat([self.ups[i](x), skips[i]], dim=1))
             x = self.decoders[i](x, snr_levels[i])
-        return self.head(x)
+        return self.head(x), scene

@@ -45,8 +45,8 @@ def bounded_detail(estimate: torch.Tensor, base: torch.Tensor, sigma: float) -> 
     The raw detail is ``estimate - base`` with the low frequencies of its luma (Rec. 601)
     removed (``low_frequencies`` with ``sigma``): it carries no exposure, so the brightness of
     regions larger than about ``2 * sigma`` is ``base``'s alone, while detail, local contrast
-    and colour at every scale (chroma has no luma) pass. It is then squashed smoothly into
-    the room the base pixel leaves, ``d -> r * tanh(d / r)`` with ``r = 1 - base`` above and
+    and colour at every scale (chroma has no luma) pass. It is then squashed smoothly into the
+    room the base pixel leaves, ``d -> r * tanh(d / r)`` with ``r = 1 - base`` above and
     ``r = base`` below: the identity for small ``d`` (slope 1 on both sides of 0) and never
     beyond the range, so the decoder can neither clip nor crush.
 

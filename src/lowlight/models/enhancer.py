@@ -56,30 +56,40 @@ class UnifiedLowLightEnhancer(nn.Module):
     Pipeline, all on the input padded (replicate) to a multiple of the network's grid:
 
     1. SNR map from the RGB input; the network sees RGB + SNR (4 channels).
-    2. ``ImprovedCurveEstimator`` sets the exposure with Zero-DCE curves on the RGB channels:
-       monotone and bounded, so the curve image is in [0, 1] and never clips.
-    3. ``TransformerDecoder`` denoises and restores. With ``tone_sigma`` its output is an
-       image estimate of which only the detail is kept (``bounded_detail``): its difference
+    2. ``TransformerDecoder`` denoises and restores the input into an image estimate, and
+       hands its bottleneck's view of the scene to the curve estimator.
+    3. ``ImprovedCurveEstimator`` sets the exposure with Zero-DCE curves on the RGB channels,
+       informed by that view: monotone and bounded, so the curve image is in [0, 1] and
+       never clips. One curve per pixel serves all three channels, so the curve image keeps
+       the input's colour balance: tone is the curves' job, colour the decoder's.
+    4. Of the decoder's estimate only the detail is kept (``bounded_detail``): its difference
        to the curve image without the luma's low frequencies, squashed into the room each
        pixel has, so the decoder restores detail, noise, local contrast and colour on top of
-       the curves' tone and cannot push the picture out of [0, 1]. Without it (files from
-       before the split) its output is an unbounded residual that carries the exposure too.
-    4. ``MaskPredictor`` blends the curve image back where it is as good as the decoder's.
-    5. ``GlobalColourAffine`` then ``EnhancedGlobalColorCorrection`` adjust colour globally.
-    6. A smooth saturation boost lifts washed-out results.
-    7. Optional controls: ``exposure`` (stops, in linear light) and ``strength`` (blend with
+       the curves' tone and cannot push the picture out of [0, 1].
+
+    5. ``MaskPredictor`` blends the curve image back where it is as good as the decoder's.
+    6. ``GlobalColourAffine`` then ``EnhancedGlobalColorCorrection`` adjust colour globally.
+    7. A smooth saturation boost lifts washed-out results.
+    8. Optional controls: ``exposure`` (stops, in linear light) and ``strength`` (blend with
        the input). With ``highlight_knee`` everything above the knee then rolls off smoothly
        (``soft_shoulder``) instead of being clipped by the colour stages.
+
+    Files from before the tone split (``tone_sigma`` None) run as they were trained: curves
+    first, then the decoder on (curve image, input, SNR) adding an unbounded residual that
+    carries the exposure too, and a hard clip at 1 (``highlight_knee`` None).
 
     Why detail on top of curve tone: the curves are the one part that cannot clip, and they
     see the whole picture's exposure through a global branch, so they are where exposure
     belongs; a decoder free to move every frequency takes the exposure over and with it the
-    clipping. Why ``tone_sigma`` 32: the tone of regions beyond about 64 pixels (the
-    picture's exposure, and the balance of its large areas) is the curves'; below that lie
-    noise, texture, chroma blotches and local contrast, where the decoder's larger network
-    does better than a per-pixel curve. Why a knee of 0.9: values below it pass unchanged,
-    so well-exposed pictures come back as they went in, while an overshoot of 0.3 still
-    keeps visible gradations.
+    clipping. Why the decoder runs first, on the input: its bottleneck recognises the scene,
+    which says more about the right exposure than any statistic of a dark picture, and an
+    estimate made from the input alone keeps what it learnt before the split (it used to see
+    a curve image close to a scaled input). Why ``tone_sigma`` 32: the tone of regions beyond
+    about 64 pixels (the picture's exposure, and the balance of its large areas) is the
+    curves'; below that lie noise, texture, chroma blotches and local contrast, where the
+    decoder's larger network does better than a per-pixel curve. Why a knee of 0.9: values
+    below it pass unchanged, so well-exposed pictures come back as they went in, while an
+    overshoot of 0.3 still keeps visible gradations.
 
     The same code runs in training and evaluation (no dropout, no batch statistics, no
     train-only branches).
@@ -120,10 +130,14 @@ class UnifiedLowLightEnhancer(nn.Module):
         }
         self.tone_sigma = tone_sigma
         self.highlight_knee = highlight_knee
+        split = tone_sigma is not None
         self.curve_estimator = ImprovedCurveEstimator(
-            iterations=curve_iterations, scale=curve_scale
+            iterations=curve_iterations,
+            scale=curve_scale,
+            scene_channels=widths[-1] if split else None,
+            curves=1 if split else 3,
         )
-        self.decoder = TransformerDecoder(7, widths, depths, decoder_depths, heads)
+        self.decoder = TransformerDecoder(4 if split else 7, widths, depths, decoder_depths, heads)
         self.mask_predictor = MaskPredictor()
         self.colour_affine = GlobalColourAffine(enable_vibrance=False, identity_clamp=0.15)
         ceiling = None if highlight_knee is not None else 1.0
@@ -181,11 +195,14 @@ class UnifiedLowLightEnhancer(nn.Module):
         height, width = rgb.shape[-2:]
         padded = self._pad(rgb)
         snr = snr_map(padded)
-        curve_image, curve_params = self.curve_estimator(torch.cat([padded, snr], dim=1))
-        decoded = self.decoder(torch.cat([curve_image, padded, snr], dim=1), snr)
+        rgb_snr = torch.cat([padded, snr], dim=1)
         if self.tone_sigma is None:
+            curve_image, curve_params = self.curve_estimator(rgb_snr)
+            decoded = self.decoder(torch.cat([curve_image, padded, snr], dim=1), snr)
             decoder_image = curve_image + decoded
         else:
+            decoded, scene = self.decoder.restore(rgb_snr, snr)
+            curve_image, curve_params = self.curve_estimator(rgb_snr, scene)
             decoder_image = curve_image + bounded_detail(decoded, curve_image, self.tone_sigma)
         mask = self.mask_predictor(curve_image, decoder_image, snr)
         blended = decoder_image + mask * (curve_image - decoder_image)

@@ -37,8 +37,10 @@ class TrainConfig:
     make an epoch; ``image_size`` 0 trains on whole images instead of square crops.
     ``downscale`` trains on every ``downscale``-th pixel of each pair, a picture that many
     times smaller (validation always scores full-size images).
-    ``init_weights`` starts from a safetensors model (e.g. the shipped default, to fine-tune
-    it on your own data) instead of a random initialisation. ``ema_decay`` (e.g. 0.999)
+    ``split_seed`` (None: ``seed``) seeds the split by scene alone, so that a run
+    continuing another can keep its held-out pairs while drawing new samples with its own
+    ``seed``. ``init_weights`` starts from a safetensors model (e.g. the shipped default, to
+    fine-tune it on your own data) instead of a random initialisation. ``ema_decay`` (e.g. 0.999)
     validates and keeps an exponential moving average of the weights (``WeightAverage``)
     instead of the latest ones; None keeps the latest. ``exposure_mix`` (None: the pairs
     alone) mixes synthetic under-exposures and identity pairs into training, with the keys
@@ -56,6 +58,7 @@ class TrainConfig:
     samples_per_epoch: int | None = None
     downscale: int = 1
     seed: int = 0
+    split_seed: int | None = None
     device: str = "cpu"
     threads: int | None = None
     num_workers: int = 0
@@ -77,6 +80,11 @@ class TrainConfig:
     @property
     def epochs(self) -> int:
         return sum(self.stage_epochs)
+
+    @property
+    def held_out_seed(self) -> int:
+        """The seed of the split by scene: ``split_seed``, or ``seed`` when that is None."""
+        return self.seed if self.split_seed is None else self.split_seed
 
     def validate(self) -> None:
         """Raise ``LowlightError`` for values no run could use."""

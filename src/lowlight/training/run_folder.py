@@ -64,14 +64,15 @@ class RunFolder:
         self, pairs: list[ImagePair], config: TrainConfig, resume: bool, save: bool
     ) -> tuple[list[ImagePair], list[ImagePair]]:
         """``(train, val)`` pairs: a resumed run's come from ``split.json``, a new run's from a
-        seeded split by scene (``val_fraction``, ``seed``), saved to ``split.json`` if ``save``.
+        seeded split by scene (``val_fraction``, ``split_seed``), saved to ``split.json`` if
+        ``save``.
         """
         split_file = self.path / SPLIT
         if resume and split_file.exists():
             val_names = set(json.loads(split_file.read_text())["val"])
             train = [p for p in pairs if p.name not in val_names]
             return train, [p for p in pairs if p.name in val_names]
-        train, val = split_by_scene(pairs, config.val_fraction, config.seed)
+        train, val = split_by_scene(pairs, config.val_fraction, config.held_out_seed)
         if save:
             self.save_split(train, val)
         return train, val

@@ -219,6 +219,13 @@ class Trainer:
     def banner(self) -> str:
         cfg = self.config
         params = sum(p.numel() for p in self.model.parameters())
+        mix = cfg.mix()
+        pairs = (
+            f"pairs {mix.paired:g}, synthetic exposures {mix.synthetic:g} "
+            f"(gain {mix.gain[0]:g}-{mix.gain[1]:g}), identity {mix.identity:g}"
+            if mix is not None
+            else "pairs only"
+        )
         return (
             f"lowlight train: {params / 1e6:.2f} M parameters, "
             f"stages {list(cfg.stage_epochs)} epochs, "
@@ -226,6 +233,7 @@ class Trainer:
             f"crops {cfg.image_size or 'whole images'}"
             f"{f' at 1/{cfg.downscale} size' if cfg.downscale > 1 else ''}, device {self.device}, "
             f"processes {self.dist.world_size}\n"
+            f"  training items: {pairs}\n"
             f"  learning rates: decoder {cfg.lr_decoder:.1e}, curve {cfg.lr_curve:.1e} "
             f"(warm-up + cosine), mask {cfg.lr_mask:.1e} (from stage 2), other {cfg.lr_other:.1e}; "
             f"grad clip {cfg.grad_clip_norm}; perceptual term: {self.objective.perceptual.kind}"

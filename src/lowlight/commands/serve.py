@@ -1,0 +1,62 @@
+"""``lowlight serve``: a local web page to enhance photos in a browser."""
+
+from __future__ import annotations
+
+import argparse
+
+from lowlight.app.environment import offline_environment
+from lowlight.commands.options import add_model_options
+from lowlight.devices import parse_device
+from lowlight.errors import LowlightError
+from lowlight.inference import choose_tile
+
+__all__ = ["register", "run", "INSTALL_HINT"]
+
+INSTALL_HINT = 'pip install "lowlight[app]"'
+# The packages of the app extra that the page imports.
+_APP_PACKAGES = frozenset({"gradio", "gradio_client"})
+
+
+# What ``lowlight serve --help`` says the command does.
+_DESCRIPTION = (
+    "Serve a web page where you drop photos, compare before and after, adjust exposure and "
+    "strength and download the results at full resolution. It works offline, listens on this "
+    "computer only unless --host says otherwise, and also answers the Gradio API endpoint "
+    f"/enhance. Needs the app extra: {INSTALL_HINT}."
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    summary = "a web page to enhance photos in a browser"
+    parser = subparsers.add_parser("serve", help=summary, description=_DESCRIPTION)
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this computer only; 0.0.0.0: every "
+        "network the computer is on)",
+    )
+    parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    add_model_options(parser)
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 0 < args.port < 65536:
+        raise LowlightError(f"--port must be between 1 and 65535, got {args.port}")
+    choose_tile(1, 1, args.tile)  # a bad --tile fails before anything is loaded
+    device = parse_device(args.device)
+    # Gradio reads where to keep its files when it is imported: the folder comes first.
+    with offline_environment():
+        try:
+            from lowlight.app.server import serve
+        except ModuleNotFoundError as exc:
+            package = (exc.name or "").split(".")[0]
+            if package not in _APP_PACKAGES:
+                raise
+            raise LowlightError(
+                f"the web app needs {package}, which is not installed: {INSTALL_HINT}"
+            ) from exc
+        serve(host=args.host, port=args.port, weights=args.weights, device=device, tile=args.tile)
+    print("lowlight serve: stopped; uploads and results removed")
+    return 0
