@@ -15,11 +15,15 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
 
 
+def data_root() -> Path:
+    """The data folder: ``$LOWLIGHT_DATA``, else ``shared/data`` beside the repository."""
+    root = os.environ.get("LOWLIGHT_DATA")
+    return Path(root) if root else REPO.parent / "shared" / "data"
+
+
 def lol_root() -> Path:
     """The ``lol-v1`` folder (holding ``train/`` and ``eval15/``); it may not exist."""
-    root = os.environ.get("LOWLIGHT_DATA")
-    base = Path(root) if root else REPO.parent / "shared" / "data"
-    return base / "lol-v1"
+    return data_root() / "lol-v1"
 
 
 def read_batch(path: Path) -> torch.Tensor:

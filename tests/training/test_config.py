@@ -201,7 +201,7 @@ def test_saved_config_loads_back(make_config) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", sorted((Path(__file__).parents[2] / "configs").glob("*.yaml")), ids=lambda p: p.name
+    "path", sorted((Path(__file__).parents[2] / "configs").rglob("*.yaml")), ids=lambda p: p.name
 )
 def test_shipped_configs_load(path: Path) -> None:
     config = load_config(path, data="pairs", out="run")

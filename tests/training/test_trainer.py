@@ -102,7 +102,8 @@ def cli_run(pair_data: Path, tmp_path: Path) -> Path:
 
 # ----------------------------------------------------------------------- a whole run, resume
 def test_tiny_run_writes_every_file(cli_run: Path, read_metrics) -> None:
-    for name in ("config.yaml", "split.json", "metrics.csv", "last.pt", "best.safetensors"):
+    files = ("config.yaml", "split.json", "metrics.csv", "last.pt", "best.safetensors")
+    for name in (*files, "last.safetensors"):
         assert (cli_run / name).is_file(), name
     rows = read_metrics(cli_run)
     assert [row["epoch"] for row in rows] == ["1", "2", "3"]
@@ -118,6 +119,8 @@ def test_tiny_run_writes_every_file(cli_run: Path, read_metrics) -> None:
     metadata = read_metadata(cli_run / "best.safetensors")
     best = max(float(row["val_psnr"]) for row in rows)
     assert float(metadata["val_psnr"]) == pytest.approx(best, abs=1e-4)
+
+    assert read_metadata(cli_run / "last.safetensors")["epoch"] == "3"  # the final epoch's
 
     log = (cli_run / "train.log").read_text()
     assert "learning rates: decoder" in log

@@ -1,8 +1,9 @@
 """A training run's folder and the files kept in it, other than checkpoints.
 
 ``split.json`` (which pairs train and which validate), ``metrics.csv`` (one row per epoch),
-``train.log``, ``config.yaml`` (the resolved options) and ``best.safetensors`` (the best
-weights so far). Each is written atomically; ``last.pt`` and ``last.prev.pt`` are written by
+``train.log``, ``config.yaml`` (the resolved options), ``best.safetensors`` (the best
+weights so far) and ``last.safetensors`` (the latest epoch's weights, the run's result when
+its last epoch is what counts). Each is written atomically; ``last.pt`` and ``last.prev.pt`` are written by
 ``lowlight.training.checkpoint``.
 """
 
@@ -25,13 +26,14 @@ from lowlight.training.checkpoint import LAST, PREVIOUS
 from lowlight.training.config import TrainConfig
 from lowlight.weights import save_weights
 
-__all__ = ["RunFolder", "SPLIT", "METRICS", "LOG", "CONFIG", "BEST"]
+__all__ = ["RunFolder", "SPLIT", "METRICS", "LOG", "CONFIG", "BEST", "LATEST"]
 
 SPLIT = "split.json"
 METRICS = "metrics.csv"
 LOG = "train.log"
 CONFIG = "config.yaml"
 BEST = "best.safetensors"
+LATEST = "last.safetensors"
 
 
 class RunFolder:
@@ -95,15 +97,18 @@ class RunFolder:
     def save_config(self, config: TrainConfig, note: str) -> None:
         config.save(self.path / CONFIG, note)
 
-    def save_best(self, model: UnifiedLowLightEnhancer, row: dict, config: TrainConfig) -> None:
-        """Keep ``model`` as the best weights, labelled with the epoch's row and the config."""
+    def keep_weights(
+        self, model: UnifiedLowLightEnhancer, row: dict, config: TrainConfig, name: str
+    ) -> None:
+        """Save ``model`` as ``name`` (``BEST`` or ``LATEST``), labelled with the epoch's row
+        and the config."""
         metadata = {
             "epoch": str(row["epoch"]),
             "val_psnr": f"{row['val_psnr']:.4f}",
             "val_ssim": f"{row['val_ssim']:.4f}",
             "train_config": json.dumps(config.to_dict()),
         }
-        save_weights(model, self.path / BEST, metadata)
+        save_weights(model, self.path / name, metadata)
 
     @contextlib.contextmanager
     def logging_to_file(self, log: logging.Logger) -> Iterator[None]:

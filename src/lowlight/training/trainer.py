@@ -22,7 +22,7 @@ from lowlight.training.learning_rates import decay_learning_rates, group, param_
 from lowlight.training.loading import images_per_epoch, make_datasets, make_loader
 from lowlight.training.loss_weights import stage_loss_weights
 from lowlight.training.objective import TrainingObjective
-from lowlight.training.run_folder import RunFolder
+from lowlight.training.run_folder import BEST, LATEST, RunFolder
 from lowlight.training.schedule import stage_of_epoch
 from lowlight.training.validation import mixed_precision, validate, validation_summary
 from lowlight.weights import load_model
@@ -358,7 +358,8 @@ class Trainer:
         if math.isnan(row["val_psnr"]) or row["val_psnr"] > self.best_psnr:
             if not math.isnan(row["val_psnr"]):
                 self.best_psnr = row["val_psnr"]
-            self.folder.save_best(self.kept_model, row, self.config)
+            self.folder.keep_weights(self.kept_model, row, self.config, BEST)
+        self.folder.keep_weights(self.kept_model, row, self.config, LATEST)
         save_checkpoint(self._state(), self.run_dir)
         self.folder.save_metrics(self.rows)
         log.info(
