@@ -3,8 +3,8 @@
 ``split.json`` (which pairs train and which validate), ``metrics.csv`` (one row per epoch),
 ``train.log``, ``config.yaml`` (the resolved options), ``best.safetensors`` (the best
 weights so far) and ``last.safetensors`` (the latest epoch's weights, the run's result when
-its last epoch is what counts). Each is written atomically; ``last.pt`` and ``last.prev.pt`` are written by
-``lowlight.training.checkpoint``.
+its last epoch is what counts). Each is written atomically; ``last.pt`` and ``last.prev.pt``
+are written by ``lowlight.training.checkpoint``.
 """
 
 from __future__ import annotations
