@@ -1,5 +1,5 @@
-"""Shared fixtures: a weights file of a fresh model, and where the LOL data lives, if it is
-present on this machine.
+"""Shared fixtures: weights files of a fresh and of a briefly trained model, their ONNX export,
+a tiny paired dataset, and where the LOL data lives, if it is present on this machine.
 
 The data is not part of the project. It is looked for in ``$LOWLIGHT_DATA`` (a folder holding
 ``lol-v1/``) and otherwise in ``../shared/data`` next to the repository; tests that need it skip
@@ -8,18 +8,23 @@ cleanly where it is absent.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import errno
 import io
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
+from lowlight.cli import main
 from lowlight.models import UnifiedLowLightEnhancer
-from lowlight.weights import save_weights
+from lowlight.weights import load_model, save_weights
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,6 +37,81 @@ def weights_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
         model = UnifiedLowLightEnhancer()
     path = tmp_path_factory.mktemp("weights") / "fresh.safetensors"
     save_weights(model, path)
+    return path
+
+
+HEIGHT, WIDTH = 40, 48
+# Pair names written by ``write_pairs``; the targets of the LINKED names are symlinks to another
+# name's target, so each linked name is one scene with its target.
+PAIR_NAMES = ("1", "2", "3", "4", "5", "6")
+LINKED = {"5": "1", "6": "2"}
+
+
+def write_pairs(root: Path, seed: int = 0) -> Path:
+    """``root/low`` and ``root/high``: 40x48 PNG pairs, low a dark noisy copy of high."""
+    rng = np.random.default_rng(seed)
+    (root / "low").mkdir(parents=True, exist_ok=True)
+    (root / "high").mkdir(parents=True, exist_ok=True)
+    targets: dict[str, np.ndarray] = {}
+    for name in PAIR_NAMES:
+        if name in LINKED:
+            os.symlink(f"{LINKED[name]}.png", root / "high" / f"{name}.png")
+            high = targets[LINKED[name]]
+        else:
+            # A smooth colourful gradient plus texture, so SSIM and saturation are meaningful.
+            y, x = np.mgrid[0:HEIGHT, 0:WIDTH] / max(HEIGHT, WIDTH)
+            base = np.stack([x, y, 1.0 - x], axis=-1) * 180 + 40
+            high = np.clip(base + rng.normal(0, 20, base.shape), 0, 255).astype(np.uint8)
+            targets[name] = high
+            Image.fromarray(high).save(root / "high" / f"{name}.png")
+        noise = rng.normal(0, 3, high.shape)
+        low = np.clip(high.astype(np.float64) * 0.12 + noise, 0, 255).astype(np.uint8)
+        Image.fromarray(low).save(root / "low" / f"{name}.png")
+    return root
+
+
+@pytest.fixture
+def pair_data(tmp_path: Path) -> Path:
+    """A data folder (``tmp_path``) with ``low/`` and ``high/``: six pairs, four scenes."""
+    return write_pairs(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def trained_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``best.safetensors`` of a one-epoch ``lowlight train`` run on ``write_pairs`` data;
+    read it, never change it."""
+    data = write_pairs(tmp_path_factory.mktemp("pairs"))
+    run = tmp_path_factory.mktemp("trained") / "run"
+    options = ["--stage-epochs", "1,0,0", "--batch-size", "2", "--threads", "1"]
+    assert main(["train", "--data", str(data), "--out", str(run), *options]) == 0
+    return run / "best.safetensors"
+
+
+@pytest.fixture(scope="session")
+def exported_onnx(
+    trained_weights: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, str]:
+    """``lowlight export`` of ``trained_weights``: the ONNX file and what the command printed.
+
+    Made once per session (an export takes seconds); skips without the ``onnx`` extra."""
+    pytest.importorskip("onnxruntime")
+    path = tmp_path_factory.mktemp("onnx") / "trained.onnx"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        status = main(["export", "-o", str(path), "--weights", str(trained_weights)])
+    assert status == 0
+    return path, printed.getvalue()
+
+
+@pytest.fixture(scope="session")
+def trained_onnx_cached(exported_onnx: tuple[Path, str], trained_weights: Path) -> Path:
+    """The export of ``trained_weights``, placed in the session's cache where the onnxruntime
+    backend looks for it, so that backend tests need no export of their own."""
+    from lowlight.export import cached_onnx_path
+
+    path = cached_onnx_path(load_model(trained_weights))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(exported_onnx[0], path)
     return path
 
 
@@ -59,6 +139,15 @@ def eval15_root(lol_root: Path) -> Path:
     if not (root / "low").is_dir() or not (root / "high").is_dir():
         pytest.skip(f"LOL-v1 eval15 not found at {root}")
     return root
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory):
+    """ONNX exports made on first use go to a folder of this session's, never the user's
+    cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LOWLIGHT_CACHE", str(tmp_path_factory.mktemp("cache")))
+        yield
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from lowlight import cli, weights
@@ -55,7 +56,9 @@ def _files(folder: Path) -> set[str]:
 
 
 def _run(*args: str | Path) -> int:
-    return cli.main(["enhance", *map(str, args)])
+    # The command's handling of files, on the reference backend; tests/test_runners.py runs
+    # it with ONNX Runtime.
+    return cli.main(["enhance", "--backend", "pytorch", *map(str, args)])
 
 
 def test_folder_recursion_keeps_relative_names_and_inputs(photos, weights_file, tmp_path):
@@ -207,7 +210,10 @@ def test_a_summary_line_ends_the_output(photos, weights_file, tmp_path, capsys):
     captured = capsys.readouterr()
     last = captured.out.strip().splitlines()[-1]
     assert re.fullmatch(SUMMARY, last).groups()[:3] == ("3", "0", f"{out}{os.sep}"), last
-    assert captured.err == ""  # no terminal here: no bar
+    # No terminal here: no bar, only the line naming the backend.
+    assert (
+        captured.err == f"lowlight enhance: backend PyTorch {torch.__version__} (cpu, 1 thread)\n"
+    )
 
 
 def test_the_summary_counts_failures_too(photos, weights_file, tmp_path, capsys):

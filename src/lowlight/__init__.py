@@ -7,6 +7,8 @@ Python API::
     model = lowlight.load_model()          # the shipped default network
     bright = lowlight.enhance(pil_image_or_array, model=model)   # reuse a loaded model
     lowlight.enhance_video("night.mp4", "night-bright.mp4")      # needs lowlight[video]
+    runner = lowlight.load_runner(backend="onnxruntime")         # ... or a loaded backend
+    bright = lowlight.enhance(pil_image_or_array, model=runner)
 """
 
 from __future__ import annotations
@@ -24,16 +26,18 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 if TYPE_CHECKING:
     from lowlight.inference import enhance
+    from lowlight.runners import load_runner
     from lowlight.video import enhance_video
     from lowlight.weights import load_model
 
-__all__ = ["LowlightError", "__version__", "enhance", "enhance_video", "load_model"]
+__all__ = ["LowlightError", "__version__", "enhance", "enhance_video", "load_model", "load_runner"]
 
 # Imported on first use, so that ``import lowlight`` (and ``lowlight --version``) stays fast.
 _LAZY = {
     "enhance": "lowlight.inference",
     "enhance_video": "lowlight.video",
     "load_model": "lowlight.weights",
+    "load_runner": "lowlight.runners",
 }
 
 

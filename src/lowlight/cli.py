@@ -16,7 +16,7 @@ from lowlight.errors import LowlightError
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = ("enhance", "evaluate", "train", "serve")
+COMMANDS = ("enhance", "evaluate", "export", "train", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,8 @@
-"""Enhancing images with a loaded model: arrays, PIL images and tensors, tiled when large."""
+"""Enhancing images with a loaded model: arrays, PIL images and tensors, tiled when large.
+
+Tiling, the tone pass and the controls run over a runner (``lowlight.runners``), so the
+PyTorch and ONNX Runtime backends enhance alike.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 from tqdm import tqdm
 
 from lowlight.errors import LowlightError
@@ -14,6 +19,7 @@ from lowlight.imageio.arrays import ImageLike, from_batch, image_to_rgb, rgb_lik
 from lowlight.imageio.tiling import tile_process, tile_starts
 from lowlight.imageio.tone import match_low_frequencies, reduced_size
 from lowlight.models import UnifiedLowLightEnhancer
+from lowlight.runners import Runner, TorchRunner, choose_backend, load_runner, runner_for
 
 __all__ = [
     "enhance",
@@ -102,7 +108,7 @@ def check_controls(exposure: float, strength: float) -> None:
 
 
 def enhance_tensor(
-    model: UnifiedLowLightEnhancer,
+    model: UnifiedLowLightEnhancer | Runner,
     tensor: torch.Tensor,
     tile: int | None = None,
     progress: bool = False,
@@ -112,14 +118,15 @@ def enhance_tensor(
 ) -> torch.Tensor:
     """Enhance a batch of images with ``model``, tile by tile when large.
 
-    Tiles are moved to the model's device one at a time and the results back, so a large
-    image can stay on the CPU while a GPU enhances it. A tiled result is then given the tone
-    of the model's pass over the whole image reduced to one tile, or to
-    ``TONE_PASS_MIN_SIDE`` if that is larger (``match_low_frequencies``), so tiles do not
-    differ in brightness or colour. Runs under ``torch.inference_mode``.
+    Tiles go to the backend one at a time and the results come back, so a large image can
+    stay on the CPU while a GPU enhances it. A tiled result is then given the tone of the
+    model's pass over the whole image reduced to one tile, or to ``TONE_PASS_MIN_SIDE`` if
+    that is larger (``match_low_frequencies``), so tiles do not differ in brightness or
+    colour. Runs under ``torch.inference_mode``.
 
     Args:
-        model: the enhancer (see ``lowlight.load_model``).
+        model: the enhancer (see ``lowlight.load_model``), run with PyTorch where its
+            parameters are; or a runner of any backend (see ``lowlight.load_runner``).
         tensor: float (B, 3, H, W) in [0, 1] on any device.
         tile: see ``choose_tile``; tiles overlap by ``tile_overlap(tile)``.
         progress: show a progress bar over the tiles (on a terminal) when the image is tiled.
@@ -140,13 +147,10 @@ def enhance_tensor(
     check_controls(exposure, strength)
     height, width = tensor.shape[-2:]
     chosen = choose_tile(height, width, tile)
-    device = model_device(model, tensor.device)
-    # The defaults leave the model's own result untouched, bit for bit.
-    controls = {"exposure": exposure or None, "strength": None if strength == 1.0 else strength}
+    runner = TorchRunner(model) if isinstance(model, nn.Module) else model
 
     def run(piece: torch.Tensor) -> torch.Tensor:
-        result = model(piece.to(device, torch.float32), **controls).image
-        return result.to(tensor.device, tensor.dtype)
+        return runner(piece, exposure=exposure, strength=strength)
 
     with torch.inference_mode():
         if chosen is None or (height <= chosen and width <= chosen):
@@ -177,12 +181,13 @@ def enhance_tensor(
 
 def enhance(
     image: ImageLike,
-    model: UnifiedLowLightEnhancer | None = None,
+    model: UnifiedLowLightEnhancer | Runner | None = None,
     tile: int | None = None,
     device: str | torch.device = "cpu",
     progress: bool = False,
     exposure: float = 0.0,
     strength: float = 1.0,
+    backend: str = "auto",
     on_pass: Callable[[int, int], None] | None = None,
 ) -> ImageLike:
     """Enhance one image and return it as the same kind of object.
@@ -190,8 +195,9 @@ def enhance(
     Args:
         image: a NumPy array (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) of uint8, uint16 or
             float in [0, 1]; or a PIL image of any mode.
-        model: the enhancer; None loads the shipped default (pass a model you loaded once
-            with ``lowlight.load_model`` when enhancing many images).
+        model: None loads the shipped default; a model from ``lowlight.load_model`` or a
+            runner from ``lowlight.load_runner``, loaded once, saves loading it for every
+            image.
         tile: see ``choose_tile`` (None: automatic, 0: never).
         device: where to load the default model when ``model`` is None; a given model runs
             where its parameters are.
@@ -199,6 +205,10 @@ def enhance(
         exposure: stops relative to the model's own choice: 0 is automatic, +1 doubles the
             result's linear-light level, -1 halves it (highlights still roll off smoothly).
         strength: from 0 (the input unchanged) to 1 (the full enhancement).
+        backend: "pytorch", "onnxruntime" (the ``onnx`` extra; the model is exported once
+            into a cache folder, see ``lowlight.runners``) or "auto": ONNX Runtime for the
+            default model on the CPU when installed, PyTorch for a model you pass. A runner
+            keeps the backend it was loaded with.
         on_pass: called with (passes done, passes in all) after each pass of the model (see
             ``enhance_tensor``).
 
@@ -208,7 +218,8 @@ def enhance(
         palette ("P") becomes RGB(A) and bilevel ("1") becomes "L".
 
     Raises:
-        LowlightError: an unsupported input, or the default model cannot be loaded.
+        LowlightError: an unsupported input, the default model cannot be loaded, or the
+            backend is unavailable.
 
     Example:
         >>> import numpy as np, lowlight
@@ -220,12 +231,8 @@ def enhance(
     """
     check_controls(exposure, strength)
     rgb, alpha = image_to_rgb(image)
-    if model is None:
-        from lowlight.weights import load_model
-
-        model = load_model(device=device)
     enhanced = enhance_tensor(
-        model,
+        _runner(model, backend, device),
         to_batch(rgb),
         tile=tile,
         progress=progress,
@@ -234,3 +241,23 @@ def enhance(
         on_pass=on_pass,
     )
     return rgb_like(from_batch(enhanced), alpha, image)
+
+
+def _runner(
+    model: UnifiedLowLightEnhancer | Runner | None, backend: str, device: str | torch.device
+) -> Runner:
+    """The runner ``enhance`` uses for ``model`` and ``backend`` (see there)."""
+    if model is None:
+        return load_runner(None, backend, device)
+    if not isinstance(model, nn.Module):
+        if backend != "auto":
+            raise LowlightError(
+                f"backend {backend!r} with a runner: a runner keeps the backend it was loaded "
+                "with (lowlight.load_runner(..., backend=...))"
+            )
+        return model
+    if backend == "auto":
+        return TorchRunner(model)
+    parameter = next(model.parameters(), None)
+    where = parameter.device if parameter is not None else "cpu"
+    return runner_for(model, choose_backend(backend, where))

@@ -16,9 +16,12 @@ ORIENTATION = 0x0112
 
 
 def enhance(capsys: pytest.CaptureFixture, *args: str | Path) -> tuple[int, list[str]]:
-    """Run ``lowlight enhance``; the exit status and the lines it wrote to stderr."""
-    status = cli.main(["enhance", *map(str, args)])
-    return status, capsys.readouterr().err.strip().splitlines()
+    """Run ``lowlight enhance`` with PyTorch; the exit status and the lines it wrote to stderr
+    after the first, which names the backend."""
+    status = cli.main(["enhance", "--backend", "pytorch", *map(str, args)])
+    backend, *lines = capsys.readouterr().err.strip().splitlines()
+    assert backend.startswith("lowlight enhance: backend PyTorch"), backend
+    return status, lines
 
 
 def inputs_and_results(how: str, corpus) -> tuple[list[Path | str], dict[str, tuple[int, int]]]:

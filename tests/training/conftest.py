@@ -1,8 +1,7 @@
-"""Fixtures for the trainer tests: tiny synthetic pairs and photos, and tiny run configs."""
+"""Fixtures for the trainer tests: tiny photos, tiny run configs, and runs on ``pair_data``."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -11,36 +10,6 @@ from PIL import Image
 
 from lowlight.cli import main
 from lowlight.training.config import TrainConfig, load_config
-
-HEIGHT, WIDTH = 40, 48
-# Pair names written by ``write_pairs``; the targets of the LINKED names are symlinks to another
-# name's target, so each linked name is one scene with its target.
-PAIR_NAMES = ("1", "2", "3", "4", "5", "6")
-LINKED = {"5": "1", "6": "2"}
-
-
-def write_pairs(root: Path, seed: int = 0) -> Path:
-    """``root/low`` and ``root/high``: 40x48 PNG pairs, low a dark noisy copy of high."""
-    rng = np.random.default_rng(seed)
-    (root / "low").mkdir(parents=True, exist_ok=True)
-    (root / "high").mkdir(parents=True, exist_ok=True)
-    targets: dict[str, np.ndarray] = {}
-    for name in PAIR_NAMES:
-        if name in LINKED:
-            os.symlink(f"{LINKED[name]}.png", root / "high" / f"{name}.png")
-            high = targets[LINKED[name]]
-        else:
-            # A smooth colourful gradient plus texture, so SSIM and saturation are meaningful.
-            y, x = np.mgrid[0:HEIGHT, 0:WIDTH] / max(HEIGHT, WIDTH)
-            base = np.stack([x, y, 1.0 - x], axis=-1) * 180 + 40
-            high = np.clip(base + rng.normal(0, 20, base.shape), 0, 255).astype(np.uint8)
-            targets[name] = high
-            Image.fromarray(high).save(root / "high" / f"{name}.png")
-        noise = rng.normal(0, 3, high.shape)
-        low = np.clip(high.astype(np.float64) * 0.12 + noise, 0, 255).astype(np.uint8)
-        Image.fromarray(low).save(root / "low" / f"{name}.png")
-    return root
-
 
 # Sizes of the photos ``write_photos`` writes: at least one 96x96 NIQE block each, and of
 # several sizes, as real photos are.
@@ -63,12 +32,6 @@ def write_photos(root: Path, seed: int = 0) -> Path:
 def photo_data(tmp_path: Path) -> Path:
     """A folder (``tmp_path/photos``) of six dark photos of several sizes, without targets."""
     return write_photos(tmp_path / "photos")
-
-
-@pytest.fixture
-def pair_data(tmp_path: Path) -> Path:
-    """A data folder (``tmp_path``) with ``low/`` and ``high/``: six pairs, four scenes."""
-    return write_pairs(tmp_path)
 
 
 def tiny_config(data: Path, out: Path, **overrides: object) -> TrainConfig:

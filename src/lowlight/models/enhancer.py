@@ -159,10 +159,11 @@ class UnifiedLowLightEnhancer(nn.Module):
     def _pad(self, rgb: torch.Tensor) -> torch.Tensor:
         height, width = rgb.shape[-2:]
         m = self.pad_multiple
-        pad_h = max(MIN_SIDE, -(-height // m) * m) - height
-        pad_w = max(MIN_SIDE, -(-width // m) * m) - width
-        if pad_h == 0 and pad_w == 0:
-            return rgb
+        # No branch on the size (a size that fits is padded by zero pixels) and ``sym_max``
+        # rather than ``max``: the network then exports with symbolic height and width
+        # (``lowlight.export``), one graph for every size.
+        pad_h = torch.sym_max(MIN_SIDE - height, -height % m)
+        pad_w = torch.sym_max(MIN_SIDE - width, -width % m)
         return F.pad(rgb, (0, pad_w, 0, pad_h), mode="replicate")
 
     def _finish(

@@ -1,0 +1,40 @@
+"""The README's Deploy example runs as printed, with ONNX Runtime, NumPy and Pillow alone, and
+gives PyTorch's result."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+import lowlight
+from lowlight.weights import load_model
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def deploy_example() -> str:
+    """The Python block of the README's "Deploy" section."""
+    section = README.read_text(encoding="utf-8").split("\n## Deploy\n", 1)[1].split("\n## ")[0]
+    [code] = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+    return code
+
+
+def test_the_deploy_example_runs_without_lowlight(exported_onnx, trained_weights, tmp_path):
+    code = deploy_example()
+    assert "lowlight" not in code.replace("lowlight.onnx", "")  # the file name only
+    shutil.copyfile(exported_onnx[0], tmp_path / "lowlight.onnx")
+    dark = np.random.default_rng(0).integers(0, 40, (45, 67, 3), dtype=np.uint8)
+    Image.fromarray(dark).save(tmp_path / "dark.png")
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    bright = np.array(Image.open(tmp_path / "bright.png"), dtype=int)
+    expected = lowlight.enhance(dark, model=load_model(trained_weights), backend="pytorch")
+    assert np.abs(bright - expected).max() <= 1  # within one level of 255
