@@ -10,6 +10,7 @@ limit, and no file served but the uploads and results.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,16 +49,17 @@ _LAUNCH_OPTIONS = {
 
 
 def serve(
+    stop: threading.Event,
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
     weights: str | os.PathLike | None = None,
     device: str | torch.device = "cpu",
     tile: int | None = None,
 ) -> None:
-    """Load the model, build the page and serve it until interrupted (Ctrl+C).
+    """Load the model, build the page and serve it until ``stop`` is set (by Ctrl+C).
 
     Call it inside ``offline_environment``, entered before Gradio was first imported, as
-    ``lowlight serve`` does.
+    ``lowlight serve`` does. ``stop`` set before the page is up means it is never served.
 
     Raises:
         LowlightError: the weights cannot be loaded or the port cannot be used.
@@ -66,11 +68,15 @@ def serve(
 
     model = load_model(weights, device=device)
     blocks = build_app(model, tile=tile)
+    if stop.is_set():
+        return
     shown_host = f"[{host}]" if ":" in host else host
     print(f"lowlight serve: open http://{shown_host}:{port} in a browser (Ctrl+C stops)")
+    launch(blocks, host=host, port=port, block=False)
     try:
-        launch(blocks, host=host, port=port, block=True)
-    except KeyboardInterrupt:  # before Gradio's own wait for it had begun
+        while not stop.wait(0.5):
+            pass
+    finally:
         blocks.close()
 
 

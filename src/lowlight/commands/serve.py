@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
 
 from lowlight.app.environment import offline_environment
 from lowlight.commands.options import add_model_options
@@ -47,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     choose_tile(1, 1, args.tile)  # a bad --tile fails before anything is loaded
     device = parse_device(args.device)
     # Gradio reads where to keep its files when it is imported: the folder comes first.
-    with offline_environment():
+    with _interrupt_as_event() as stop, offline_environment():
         try:
             from lowlight.app.server import serve
         except ModuleNotFoundError as exc:
@@ -57,6 +61,22 @@ def run(args: argparse.Namespace) -> int:
             raise LowlightError(
                 f"the web app needs {package}, which is not installed: {INSTALL_HINT}"
             ) from exc
-        serve(host=args.host, port=args.port, weights=args.weights, device=device, tile=args.tile)
+        serve(stop, args.host, args.port, args.weights, device, args.tile)
     print("lowlight serve: stopped; uploads and results removed")
     return 0
+
+
+@contextlib.contextmanager
+def _interrupt_as_event() -> Iterator[threading.Event]:
+    """Ctrl+C sets the event the block yields instead of raising KeyboardInterrupt.
+
+    Raised wherever the program happens to be (importing Gradio, starting its server), the
+    exception can leave Gradio's threads running and the process with them; the event is
+    looked at only where stopping is clean.
+    """
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
