@@ -51,6 +51,16 @@ def test_files_and_globs_name_videos_too(mixed, weights_file, tmp_path) -> None:
     assert _files(out) == {"night.mp4", "web.mp4"}
 
 
+def test_videos_alone_load_no_other_backend(
+    mixed, weights_file, tmp_path, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("LOWLIGHT_CACHE", str(tmp_path / "cache"))
+    clip = mixed / "clips" / "night.mp4"
+    assert _run(clip, "-o", tmp_path / "out", "--weights", weights_file) == 0
+    assert "lowlight enhance: backend PyTorch" in capsys.readouterr().err
+    assert not (tmp_path / "cache").exists()  # nothing exported to ONNX
+
+
 def test_exposure_and_strength_reach_videos(mixed, weights_file, tmp_path) -> None:
     clip = mixed / "clips" / "night.mp4"
     levels = {}

@@ -123,8 +123,10 @@ def run(args: argparse.Namespace) -> int:
     if videos:
         import_av()  # without PyAV, one line saying how to install it, before any work
     say = _say(args.quiet)
+    # Videos run on PyTorch (``_video_model``): without images, no other backend is loaded.
+    backend = args.backend if videos < len(jobs) else "pytorch"
     # A refused weights file, device or backend leaves no (empty) output folder behind.
-    runner = load_runner(args.weights, args.backend, parse_device(args.device), say=say)
+    runner = load_runner(args.weights, backend, parse_device(args.device), say=say)
     video_model = _video_model(runner, args) if videos else None
     _prepare_output_folder(output)
     say(f"backend {runner.description}")
