@@ -26,7 +26,6 @@ __all__ = [
     "enhance_tensor",
     "check_controls",
     "choose_tile",
-    "model_device",
     "tone_pass_input",
     "tile_overlap",
     "AUTO_TILE_PIXELS",
@@ -88,12 +87,6 @@ def tone_pass_input(tensor: torch.Tensor, tile: int) -> torch.Tensor:
     height, width = tensor.shape[-2:]
     side = max(tile, TONE_PASS_MIN_SIDE)
     return F.interpolate(tensor, size=reduced_size(height, width, side), mode="area")
-
-
-def model_device(model: torch.nn.Module, fallback: torch.device) -> torch.device:
-    """Where ``model``'s parameters are (``fallback`` for a model without any)."""
-    parameter = next(model.parameters(), None)
-    return parameter.device if parameter is not None else fallback
 
 
 def check_controls(exposure: float, strength: float) -> None:

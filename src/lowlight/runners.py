@@ -28,6 +28,7 @@ __all__ = [
     "OnnxRuntimeRunner",
     "choose_backend",
     "load_runner",
+    "model_device",
     "runner_for",
 ]
 
@@ -57,8 +58,7 @@ class TorchRunner:
 
     def __init__(self, model: UnifiedLowLightEnhancer) -> None:
         self.model = model
-        parameter = next(model.parameters(), None)
-        self.device = parameter.device if parameter is not None else torch.device("cpu")
+        self.device = model_device(model, torch.device("cpu"))
         threads = f", {_threads(torch.get_num_threads())}" if self.device.type == "cpu" else ""
         self.description = f"PyTorch {torch.__version__} ({self.device}{threads})"
 
@@ -197,3 +197,9 @@ def _to_stderr(line: str) -> None:
 
 def _threads(count: int) -> str:
     return f"{count} thread" if count == 1 else f"{count} threads"
+
+
+def model_device(model: torch.nn.Module, fallback: torch.device) -> torch.device:
+    """Where ``model``'s parameters are (``fallback`` for a model without any)."""
+    parameter = next(model.parameters(), None)
+    return parameter.device if parameter is not None else fallback

@@ -14,9 +14,10 @@ import torch
 from kornia.color import rgb_to_linear_rgb
 from torch import nn
 
-from lowlight.inference import choose_tile, enhance_tensor, model_device, tone_pass_input
+from lowlight.inference import choose_tile, enhance_tensor, tone_pass_input
 from lowlight.models import UnifiedLowLightEnhancer
 from lowlight.models.finishing import expose
+from lowlight.runners import model_device
 from lowlight.video.scene_cut import SceneCutDetector
 
 __all__ = ["TemporalStabiliser", "TONE_TIME_CONSTANT"]
