@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     torch.set_num_threads(args.threads)
     pairs = find_pairs(args.data)
-    photos = find_inputs([str(args.real)]) if args.real.is_dir() else []
+    photos = find_inputs([str(args.real)], videos=False) if args.real.is_dir() else []
     results = {}
     for label, weights in parse_weights(args.weights).items():
         results[label] = measure(load_model(weights), pairs, [p.path for p in photos])

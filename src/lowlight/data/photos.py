@@ -15,7 +15,6 @@ from lowlight.data.pairs import natural_key
 from lowlight.errors import LowlightError
 from lowlight.imageio import find_inputs, read_rgb
 from lowlight.imageio.arrays import to_batch
-from lowlight.imageio.batch import IMAGE_EXTENSIONS, is_video
 
 __all__ = ["Photo", "find_photos", "load_photo", "PhotoCropDataset", "PhotoDataset"]
 
@@ -51,12 +50,9 @@ def find_photos(root: str | os.PathLike) -> list[Photo]:
     if not root.is_dir():
         raise LowlightError(f"photo folder not found: {root}; pass a folder of images")
     try:
-        found = [item for item in find_inputs([os.fspath(root)]) if not is_video(item.path)]
-    except LowlightError:
-        found = []
-    if not found:
-        searched = ", ".join(sorted(IMAGE_EXTENSIONS))
-        raise LowlightError(f"{root}: no image files found (searched for {searched})")
+        found = find_inputs([os.fspath(root)], videos=False)
+    except LowlightError as exc:
+        raise LowlightError(f"{root}: {exc}") from exc
     photos = [Photo(item.relative.as_posix(), item.path) for item in found]
     return sorted(photos, key=lambda photo: natural_key(photo.name))
 

@@ -59,28 +59,31 @@ class Job:
     target: Path
 
 
-def find_inputs(specs: Sequence[str], exclude: Path | None = None) -> list[InputFile]:
+def find_inputs(
+    specs: Sequence[str], exclude: Path | None = None, videos: bool = True
+) -> list[InputFile]:
     """The image and video files named by files, folders (searched recursively) and globs.
 
     Folder searches keep files with an image or video extension (``IMAGE_EXTENSIONS``,
-    ``VIDEO_EXTENSIONS``) and skip
-    hidden files and folders and the ``exclude`` folder (the output folder, so earlier
-    results are not taken as inputs). A glob's matches keep their path below the pattern's
-    fixed leading folders. A file found twice is listed once.
+    ``VIDEO_EXTENSIONS``; images only without ``videos``) and skip hidden files and folders
+    and the ``exclude`` folder (the output folder, so earlier results are not taken as
+    inputs). A glob's matches keep their path below the pattern's fixed leading folders. A
+    file found twice is listed once.
 
     Raises:
         LowlightError: an input does not exist, a pattern matches nothing, or nothing at all
             was found.
     """
+    extensions = _SEARCHED if videos else IMAGE_EXTENSIONS
     excluded = _resolved(exclude) if exclude is not None else None
     found: dict[Path, InputFile] = {}
     for spec in specs:
-        for item in _expand(spec, excluded):
+        for item in _expand(spec, excluded, extensions):
             found.setdefault(_resolved(item.path), item)
     if not found:
-        searched = ", ".join(sorted(IMAGE_EXTENSIONS | VIDEO_EXTENSIONS))
+        kinds = "image or video files" if videos else "image files"
         raise LowlightError(
-            f"no image or video files found in the inputs (searched for {searched})"
+            f"no {kinds} found in the inputs (searched for {', '.join(sorted(extensions))})"
         )
     return list(found.values())
 
@@ -142,12 +145,12 @@ def plan_jobs(
     return jobs
 
 
-def _expand(spec: str, excluded: Path | None) -> list[InputFile]:
+def _expand(spec: str, excluded: Path | None, extensions: frozenset[str]) -> list[InputFile]:
     path = Path(spec)
     if path.is_file() or is_dead_link(path):  # a bad link gets its own per-file error
         return [InputFile(path, Path(path.name), _resolved(path).parent)]
     if path.is_dir():
-        return _search(path, path, excluded)
+        return _search(path, path, excluded, extensions)
     if not _GLOB_CHARACTERS & set(spec):
         raise LowlightError(f"input not found: {spec}")
     base = _glob_base(spec)
@@ -157,7 +160,7 @@ def _expand(spec: str, excluded: Path | None) -> list[InputFile]:
         if _skipped(found, base, excluded):
             continue
         if found.is_dir():
-            items.extend(_search(found, base, excluded))
+            items.extend(_search(found, base, excluded, extensions))
         elif found.is_file() or is_dead_link(found):
             items.append(InputFile(found, _relative(found, base), _resolved(base)))
     if not items:
@@ -165,8 +168,10 @@ def _expand(spec: str, excluded: Path | None) -> list[InputFile]:
     return items
 
 
-def _search(folder: Path, base: Path, excluded: Path | None) -> list[InputFile]:
-    """Image files below ``folder``, named relative to ``base``."""
+def _search(
+    folder: Path, base: Path, excluded: Path | None, extensions: frozenset[str]
+) -> list[InputFile]:
+    """Files with one of ``extensions`` below ``folder``, named relative to ``base``."""
     items = []
     for root, folders, files in os.walk(folder):
         root_path = Path(root)
@@ -176,7 +181,7 @@ def _search(folder: Path, base: Path, excluded: Path | None) -> list[InputFile]:
             if not name.startswith(".") and not _skipped(root_path / name, base, excluded)
         )
         for name in sorted(files):
-            if not name.startswith(".") and Path(name).suffix.lower() in _SEARCHED:
+            if not name.startswith(".") and Path(name).suffix.lower() in extensions:
                 found = root_path / name
                 items.append(InputFile(found, _relative(found, base), _resolved(base)))
     return items
