@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from lowlight.training.config import load_config
+from lowlight.training.distributed import DistributedContext
 from lowlight.training.trainer import Trainer
 
 WORLD = 2
@@ -102,6 +104,13 @@ def test_only_rank_zero_writes_the_run_folder(ddp_run, tmp_path):
     assert "processes 2" in (run / "train.log").read_text()
 
 
+def _workers_said(launch: subprocess.CompletedProcess) -> str:
+    """What a failed launch printed before torchrun's own closing traceback, which only names
+    the signal a worker died of."""
+    summary = launch.stderr.rfind("Traceback (most recent call last)")
+    return launch.stderr[:summary][-8000:] if summary > 0 else launch.stderr[-8000:]
+
+
 def test_torchrun_launches_the_cli_and_resumes(pair_data, tmp_path):
     config = tmp_path / "tiny.yaml"
     config.write_text("samples_per_epoch: 8\nmax_val_images: 2\nthreads: 1\nwarmup_iterations: 2\n")
@@ -130,11 +139,26 @@ def test_torchrun_launches_the_cli_and_resumes(pair_data, tmp_path):
     first = subprocess.run(
         [*launch, "--stage-epochs", "1,0,0"], env=env, capture_output=True, text=True, timeout=300
     )
-    assert first.returncode == 0, first.stderr[-2000:]
+    assert first.returncode == 0, _workers_said(first)
     resumed = subprocess.run(
         [*launch, "--resume", "--epochs", "2"], env=env, capture_output=True, text=True, timeout=300
     )
-    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert resumed.returncode == 0, _workers_said(resumed)
     rows = (out / "metrics.csv").read_text().splitlines()
     assert len(rows) == 3
     assert rows[2].startswith("2,")
+
+
+def test_a_finished_rank_waits_for_the_others_before_leaving_and_a_failed_one_does_not(
+    monkeypatch,
+):
+    calls: list[str] = []
+    monkeypatch.setattr(dist, "is_initialized", lambda: True)
+    monkeypatch.setattr(dist, "barrier", lambda: calls.append("barrier"))
+    monkeypatch.setattr(dist, "destroy_process_group", lambda: calls.append("destroy"))
+    context = DistributedContext(rank=1, world_size=2)
+    context.shutdown()
+    assert calls == ["barrier", "destroy"]
+    calls.clear()
+    context.shutdown(finished=False)
+    assert calls == ["destroy"]

@@ -69,8 +69,13 @@ class DistributedContext:
         if self.enabled:
             dist.barrier()
 
-    def shutdown(self) -> None:
+    def shutdown(self, finished: bool = True) -> None:
+        """Leave the job. After a finished run every rank waits for the others first, so no
+        rank tears its connections down while a peer still writes; after a failure it leaves
+        at once (a barrier would wait for a peer that may never come)."""
         if self.enabled and dist.is_initialized():
+            if finished:
+                dist.barrier()
             dist.destroy_process_group()
 
 

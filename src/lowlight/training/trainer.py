@@ -247,8 +247,7 @@ class Trainer:
 
     def _inputs(self, batch: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """A loader batch as ``(low, target)`` for ``train_step``."""
-        low, high = batch
-        return low, high
+        return batch[0], batch[1]
 
     def _loss(
         self,
@@ -348,14 +347,16 @@ class Trainer:
     # ------------------------------------------------------------------ run
     def fit(self) -> list[dict]:
         """Train the remaining epochs; returns all metric rows (one per epoch)."""
+        finished = False
         try:
             if self.dist.is_main:
                 self._fit_logged()
             else:
                 while self.epoch < self.config.epochs:
                     self._run_epoch()
+            finished = True
         finally:
-            self.dist.shutdown()
+            self.dist.shutdown(finished)
         return self.rows
 
     def _fit_logged(self) -> None:
