@@ -72,7 +72,13 @@ class DistributedContext:
     def shutdown(self, finished: bool = True) -> None:
         """Leave the job. After a finished run every rank waits for the others first, so no
         rank tears its connections down while a peer still writes; after a failure it leaves
-        at once (a barrier would wait for a peer that may never come)."""
+        at once (a barrier would wait for a peer that may never come).
+
+        Drop every other reference to the process group (a DistributedDataParallel wrapper)
+        before: destroyed here, its threads stop now, not during the interpreter's exit, where
+        a thread that wants Python aborts the process ("terminate called without an active
+        exception").
+        """
         if self.enabled and dist.is_initialized():
             if finished:
                 dist.barrier()

@@ -314,9 +314,7 @@ class Trainer:
             bar.update(len(low) * self.dist.world_size)
             if result.skipped:
                 skipped += 1
-                log.warning(
-                    "epoch %d: skipped a batch with non-finite loss or gradients", self.epoch + 1
-                )
+                log.warning("epoch %d: skipped a batch with non-finite values", self.epoch + 1)
                 continue
             done += 1
             for key, value in {"loss": result.loss, **result.terms}.items():
@@ -356,6 +354,7 @@ class Trainer:
                     self._run_epoch()
             finished = True
         finally:
+            self.forward_model = self.model  # DDP holds the process group: release it first
             self.dist.shutdown(finished)
         return self.rows
 
