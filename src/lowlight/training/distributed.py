@@ -74,10 +74,10 @@ class DistributedContext:
         rank tears its connections down while a peer still writes; after a failure it leaves
         at once (a barrier would wait for a peer that may never come).
 
-        Drop every other reference to the process group (a DistributedDataParallel wrapper)
-        before: destroyed here, its threads stop now, not during the interpreter's exit, where
-        a thread that wants Python aborts the process ("terminate called without an active
-        exception").
+        Callers drop every other reference to the process group (a DistributedDataParallel
+        wrapper) first, so that the group is freed here and its threads stop now, not during
+        the interpreter's exit, where a thread that wants Python aborts the process
+        ("terminate called without an active exception").
         """
         if self.enabled and dist.is_initialized():
             if finished:
