@@ -213,12 +213,7 @@ class Trainer:
         cfg = self.config
         params = sum(p.numel() for p in self.model.parameters())
         mix = cfg.mix()
-        pairs = (
-            f"pairs {mix.paired:g}, synthetic exposures {mix.synthetic:g} "
-            f"(gain {mix.gain[0]:g}-{mix.gain[1]:g}), identity {mix.identity:g}"
-            if mix is not None
-            else "pairs only"
-        )
+        pairs = mix.describe() if mix is not None else "pairs only"
         return (
             f"lowlight train: {params / 1e6:.2f} M parameters, "
             f"stages {list(cfg.stage_epochs)} epochs, "
