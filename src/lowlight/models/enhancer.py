@@ -101,6 +101,8 @@ class UnifiedLowLightEnhancer(nn.Module):
         tone_sigma: the decoder's detail leaves the luma's low frequencies beyond this Gaussian
             sigma (pixels, >= 8) to the curves; None for an unbounded residual.
         highlight_knee: start of the soft highlight shoulder in (0, 1), or None to clip at 1.
+        curve_guided: carry the curve parameters to full resolution along the input's edges
+            (``ImprovedCurveEstimator``'s ``guided``) instead of bilinearly.
     """
 
     def __init__(
@@ -113,6 +115,7 @@ class UnifiedLowLightEnhancer(nn.Module):
         curve_scale: int = 4,
         tone_sigma: float | None = 32.0,
         highlight_knee: float | None = 0.9,
+        curve_guided: bool = False,
     ) -> None:
         super().__init__()
         if tone_sigma is not None and not tone_sigma >= 8:
@@ -128,6 +131,7 @@ class UnifiedLowLightEnhancer(nn.Module):
             "curve_scale": curve_scale,
             "tone_sigma": tone_sigma,
             "highlight_knee": highlight_knee,
+            "curve_guided": curve_guided,
         }
         self.tone_sigma = tone_sigma
         self.highlight_knee = highlight_knee
@@ -137,6 +141,7 @@ class UnifiedLowLightEnhancer(nn.Module):
             scale=curve_scale,
             scene_channels=widths[-1] if split else None,
             curves=1 if split else 3,
+            guided=curve_guided,
         )
         self.decoder = TransformerDecoder(4 if split else 7, widths, depths, decoder_depths, heads)
         self.mask_predictor = MaskPredictor()
