@@ -8,7 +8,12 @@ import torch.nn.functional as F
 from torch.autograd import gradcheck
 
 from lowlight.models import ImprovedCurveEstimator
-from lowlight.models.guided import exposure_guide, guided_upsample
+from lowlight.models.guided import (
+    exposure_guide,
+    fit_colour_affine,
+    guided_upsample,
+    window_mean,
+)
 
 
 def step_picture(height: int = 64, width: int = 96, edge: int = 45) -> torch.Tensor:
@@ -80,3 +85,63 @@ def test_guided_curve_parameters_stay_in_range_and_get_gradients() -> None:
     (curve_image - 0.6).pow(2).mean().backward()
     for name, p in estimator.named_parameters():
         assert p.grad is not None and p.grad.abs().max() > 0, name
+
+
+def test_window_mean_is_the_replicate_padded_box_mean() -> None:
+    torch.manual_seed(3)
+    x = torch.rand(2, 3, 9, 14)
+    for radius in (1, 2):
+        side = 2 * radius + 1
+        padded = F.pad(x, (radius,) * 4, mode="replicate")
+        expected = F.avg_pool2d(padded, side, stride=1)
+        assert torch.allclose(window_mean(x, radius), expected, atol=1e-6)
+
+
+def test_the_colour_fit_recovers_an_affine_colour_map() -> None:
+    torch.manual_seed(4)
+    guide = torch.rand(2, 3, 20, 30, dtype=torch.float64) * 0.3
+    matrix = torch.tensor([[4.0, 0.5, 0.0], [0.2, 5.0, -0.3], [0.0, 0.4, 6.0]], dtype=guide.dtype)
+    offset = torch.tensor([0.02, -0.01, 0.03], dtype=guide.dtype)
+    result = torch.einsum("ck,bkhw->bchw", matrix, guide) + offset.view(1, 3, 1, 1)
+    coefficients, mass = fit_colour_affine(guide, result, radius=1, eps=1e-12)
+    assert coefficients.shape == (2, 12, 20, 30) and mass.shape == (2, 1, 20, 30)
+    assert torch.allclose(mass, torch.ones_like(mass))
+    assert torch.allclose(
+        coefficients[:, :9], matrix.reshape(1, 9, 1, 1).expand(2, 9, 20, 30), atol=1e-3
+    )
+    assert torch.allclose(
+        coefficients[:, 9:], offset.view(1, 3, 1, 1).expand(2, 3, 20, 30), atol=1e-3
+    )
+
+
+def test_the_colour_fit_does_not_follow_noise_the_result_has_lost() -> None:
+    # A smooth result of a noisy guide: the fitted transforms have almost no slope, so the
+    # guide's noise does not come back when they are applied.
+    torch.manual_seed(5)
+    noise = torch.randn(1, 3, 40, 60) * 0.01
+    guide = 0.05 + noise
+    result = torch.full_like(guide, 0.4)
+    coefficients, _ = fit_colour_affine(guide, result)
+    rendered = torch.einsum("bckhw,bkhw->bchw", coefficients[:, :9].view(1, 3, 3, 40, 60), guide)
+    rendered = rendered + coefficients[:, 9:]
+    assert float((rendered - 0.4).abs().max()) < 0.01 * 0.4
+
+
+def test_a_weighted_fit_leaves_out_what_weighs_nothing() -> None:
+    # Dark and bright pixels in alternate columns, mapped by a tone curve no line follows:
+    # fitted on the dark ones alone, the transform maps them exactly.
+    guide = torch.full((1, 3, 12, 12), 0.03)
+    guide[..., 1::2] = 0.6
+    result = guide.sqrt()
+    dark = torch.ones(1, 1, 12, 12)
+    dark[..., 1::2] = 0.0
+    coefficients, mass = fit_colour_affine(guide, result, dark, radius=1)
+    rendered = torch.einsum("bckhw,bkhw->bchw", coefficients[:, :9].view(1, 3, 3, 12, 12), guide)
+    rendered = rendered + coefficients[:, 9:]
+    assert torch.allclose(rendered[..., ::2], result[..., ::2], atol=1e-5)
+    assert torch.allclose(mass[..., 1:-1, 1:-1].mean(), torch.tensor(0.5), atol=0.2)
+
+
+def test_the_colour_fit_checks_its_inputs() -> None:
+    with pytest.raises(ValueError, match=r"\(B, 3, h, w\)"):
+        fit_colour_affine(torch.rand(1, 3, 8, 8), torch.rand(1, 3, 8, 9))

@@ -1,19 +1,35 @@
-"""Carrying a coarse map to full resolution along the picture's edges (a fast guided filter)."""
+"""Carrying coarse decisions to full resolution along the picture's edges (guided filters).
+
+``guided_upsample`` carries one coarse map along a one-channel guide (the curve estimator's
+parameters along log luma); ``fit_colour_affine`` fits a result computed on a reduced picture
+as local affine colour transforms of that picture, from which
+``lowlight.imageio.full_resolution`` renders the full-resolution picture. Both average window
+statistics with ``window_mean``.
+"""
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from kornia.filters import box_blur
 
 from lowlight.models.colour import luminance
 
-__all__ = ["exposure_guide", "guided_upsample"]
+__all__ = [
+    "exposure_guide",
+    "fit_colour_affine",
+    "guided_upsample",
+    "solve_affine",
+    "uncentre",
+    "window_mean",
+    "window_moments",
+]
 
 # The guide works in stops; this floor (a quarter of an 8-bit level) keeps log2 finite on black.
 _GUIDE_FLOOR = 2.0**-10
 # Stops per unit of the guide, so that the guide spans about [0, 1] over 8-bit pictures.
 _GUIDE_STOPS = 10.0
+# The guide's channel pairs whose products a colour fit needs (the upper triangle).
+_PAIRS = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))
 
 
 def exposure_guide(rgb: torch.Tensor) -> torch.Tensor:
@@ -24,6 +40,28 @@ def exposure_guide(rgb: torch.Tensor) -> torch.Tensor:
     """
     stops = torch.log2(luminance(rgb).clamp_min(0.0) + _GUIDE_FLOOR)
     return 1.0 + stops / _GUIDE_STOPS
+
+
+def window_mean(x: torch.Tensor, radius: int) -> torch.Tensor:
+    """The mean of each ``2 * radius + 1`` square window of ``x`` (B, C, H, W), edges replicated.
+
+    Separable sums of shifted copies: several times faster on a CPU than a pooling or a
+    convolution for the small windows used here, and exported to ONNX as plain additions.
+
+    Example:
+        >>> window_mean(torch.arange(5.0).view(1, 1, 1, 5), 1)
+        tensor([[[[0.3333, 1.0000, 2.0000, 3.0000, 3.6667]]]])
+    """
+    side = 2 * radius + 1
+    padded = F.pad(x, (radius, radius, radius, radius), mode="replicate")
+    height, width = x.shape[-2:]
+    rows = padded[..., :height, :]
+    for offset in range(1, side):
+        rows = rows + padded[..., offset : offset + height, :]
+    total = rows[..., :width]
+    for offset in range(1, side):
+        total = total + rows[..., offset : offset + width]
+    return total / (side * side)
 
 
 def guided_upsample(
@@ -52,10 +90,9 @@ def guided_upsample(
     Returns:
         (B, C, H, W).
     """
-    size = (2 * radius + 1, 2 * radius + 1)
 
     def mean(x: torch.Tensor) -> torch.Tensor:
-        return box_blur(x, size, border_type="replicate")
+        return window_mean(x, radius)
 
     mean_guide = mean(coarse_guide)
     mean_coarse = mean(coarse)
@@ -69,3 +106,111 @@ def guided_upsample(
         for t in (slope, offset)
     )
     return slope * guide + offset
+
+
+def fit_colour_affine(
+    guide: torch.Tensor,
+    result: torch.Tensor,
+    weight: torch.Tensor | None = None,
+    radius: int = 1,
+    eps: float = 1e-5,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Local affine colour transforms that take ``guide`` to ``result``, one per window.
+
+    The colour guided filter's fit (He, Sun & Tang 2013, section 3.5), optionally weighted:
+    in the window of ``2 * radius + 1`` pixels around each pixel, each channel of ``result``
+    is fitted by weighted least squares as ``A[c] . guide + b[c]``, with a ridge of ``eps``
+    on ``A``. Where the result is smooth and the guide is not (noise the result no longer
+    has), ``A`` tends to 0: the transform smooths as the result does.
+
+    Args:
+        guide: (B, 3, h, w), the picture the result was computed from.
+        result: (B, 3, h, w), what became of it.
+        weight: (B, 1, h, w) >= 0, each pixel's weight in the fits (None: 1).
+        radius: the window's radius in pixels.
+        eps: the ridge: guide variations well below ``sqrt(eps)`` count as flat.
+
+    Returns:
+        ``(coefficients, mass)``: (B, 12, h, w), ``A`` row by row (``A[c, k]`` in channel
+        ``3 * c + k``) then ``b`` (channels 9 to 11), for the window around each pixel; and
+        (B, 1, h, w), each window's mean weight.
+    """
+    if guide.shape != result.shape or guide.ndim != 4 or guide.shape[1] != 3:
+        raise ValueError(
+            f"guide and result must both be (B, 3, h, w), got {tuple(guide.shape)} and "
+            f"{tuple(result.shape)}"
+        )
+    weight = torch.ones_like(guide[:, :1]) if weight is None else weight
+    # Centred on each picture's mean, the second moments keep float32's precision on
+    # bright pictures, where a window's variance is a small difference of large numbers.
+    guide_level = guide.mean(dim=(2, 3), keepdim=True)
+    result_level = result.mean(dim=(2, 3), keepdim=True)
+    moments = window_moments(guide - guide_level, result - result_level, weight, radius)
+    coefficients = solve_affine(moments, eps)
+    return uncentre(coefficients, guide_level, result_level), moments[:, :1]
+
+
+def window_moments(
+    guide: torch.Tensor, result: torch.Tensor, weight: torch.Tensor, radius: int
+) -> torch.Tensor:
+    """The weighted moments a fit needs, averaged over each window: (B, 22, h, w).
+
+    Channel 0 is the mean weight; 1-3 and 4-6 the weighted means of ``guide`` and ``result``
+    times it; then the products of the guide's channels (00, 01, 02, 11, 12, 22) and of each
+    result channel with each guide channel (``3 * c + k``), all times the mean weight.
+    Moments of disjoint weights add up: the fit to their sum is the fit to both.
+    """
+    channels = [weight[:, 0]] + [guide[:, k] for k in range(3)] + [result[:, c] for c in range(3)]
+    channels += [guide[:, i] * guide[:, j] for i, j in _PAIRS]
+    channels += [result[:, c] * guide[:, k] for c in range(3) for k in range(3)]
+    stacked = torch.stack(channels, dim=1)
+    stacked[:, 1:] *= weight
+    return window_mean(stacked, radius)
+
+
+def solve_affine(moments: torch.Tensor, eps: float) -> torch.Tensor:
+    """The ridge least-squares transforms of ``window_moments``: (B, 12, h, w), laid out as
+    ``fit_colour_affine``'s (an empty window gives the transform 0)."""
+    mass = moments[:, :1]
+    normalised = (moments[:, 1:] / mass.clamp_min(torch.finfo(mass.dtype).tiny)).unbind(1)
+    mean_guide, mean_result, products = normalised[:3], normalised[3:6], normalised[6:]
+    sigma = {
+        pair: products[n]
+        - mean_guide[pair[0]] * mean_guide[pair[1]]
+        + (eps if pair[0] == pair[1] else 0.0)
+        for n, pair in enumerate(_PAIRS)
+    }
+    inverse = _symmetric_inverse(sigma)
+    coefficients, offsets = [], []
+    for c in range(3):
+        covariance = [products[6 + 3 * c + k] - mean_result[c] * mean_guide[k] for k in range(3)]
+        row = [sum(covariance[j] * inverse[j][k] for j in range(3)) for k in range(3)]
+        coefficients += row
+        offsets.append(mean_result[c] - sum(row[k] * mean_guide[k] for k in range(3)))
+    return torch.stack(coefficients + offsets, dim=1)
+
+
+def uncentre(
+    coefficients: torch.Tensor, guide_level: torch.Tensor, result_level: torch.Tensor
+) -> torch.Tensor:
+    """Transforms fitted to ``guide - guide_level`` and ``result - result_level`` (levels
+    (B, 3, 1, 1)) made to act on the pictures themselves: ``b += result_level - A
+    guide_level``."""
+    transforms = coefficients[:, :9].unflatten(1, (3, 3))
+    shift = (transforms * guide_level.view(-1, 1, 3, 1, 1)).sum(dim=2)
+    offsets = coefficients[:, 9:] + result_level - shift
+    return torch.cat([coefficients[:, :9], offsets], dim=1)
+
+
+def _symmetric_inverse(
+    sigma: dict[tuple[int, int], torch.Tensor],
+) -> list[list[torch.Tensor]]:
+    """The inverse of symmetric 3 x 3 matrices given by their upper triangle, element-wise
+    over maps, by cofactors (the exporters to ONNX have no batched solver)."""
+    a, b, c = sigma[0, 0], sigma[0, 1], sigma[0, 2]
+    d, e, f = sigma[1, 1], sigma[1, 2], sigma[2, 2]
+    m00, m01, m02 = d * f - e * e, c * e - b * f, b * e - c * d
+    m11, m12, m22 = a * f - c * c, b * c - a * e, a * d - b * b
+    scale = 1.0 / (a * m00 + b * m01 + c * m02)
+    m00, m01, m02, m11, m12, m22 = (m * scale for m in (m00, m01, m02, m11, m12, m22))
+    return [[m00, m01, m02], [m01, m11, m12], [m02, m12, m22]]
