@@ -1,12 +1,14 @@
-"""Matching a tiled result's low frequencies to a reduced whole-picture pass."""
+"""Matching a result to a reduced whole-picture pass: a tiled one's low frequencies, a whole
+one's level."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 import torch.nn.functional as F
+from kornia.color import rgb_to_linear_rgb
 
-from lowlight.imageio.tone import match_low_frequencies, reduced_size
+from lowlight.imageio.tone import match_level, match_low_frequencies, reduced_size
 
 
 def _smooth_picture(height: int = 96, width: int = 128, seed: int = 0) -> torch.Tensor:
@@ -63,3 +65,22 @@ def test_keeps_dtype_and_device_and_refuses_mismatched_batches() -> None:
     assert match_low_frequencies(image, image[..., ::4, ::4].float()).dtype == torch.float64
     with pytest.raises(ValueError, match="same batch and channels"):
         match_low_frequencies(image, torch.rand(2, 3, 8, 8))
+
+
+def test_match_level_gives_each_channel_the_guides_linear_level() -> None:
+    torch.manual_seed(2)
+    image = torch.rand(2, 3, 40, 60) * 0.5
+    guide = torch.rand(2, 3, 10, 15) * 0.6
+    matched = match_level(image, guide)
+    linear = rgb_to_linear_rgb(matched).mean(dim=(2, 3))
+    assert torch.allclose(linear, rgb_to_linear_rgb(guide).mean(dim=(2, 3)), rtol=1e-3)
+    # One gain per channel: the order of the pixels' values is kept.
+    order = image[0, 0].flatten().argsort()
+    assert bool((matched[0, 0].flatten()[order].diff() >= 0).all())
+
+
+def test_match_level_keeps_its_gain_within_bounds() -> None:
+    dark = torch.full((1, 3, 8, 8), 0.01)
+    bright = torch.full((1, 3, 2, 2), 0.9)
+    once = match_level(dark, bright, max_stops=1.0)
+    assert torch.allclose(rgb_to_linear_rgb(once), 2 * rgb_to_linear_rgb(dark), rtol=1e-4)

@@ -1,4 +1,5 @@
-"""Giving a tiled result the overall tone of one reduced pass over the whole picture."""
+"""Giving a result the tone of one reduced pass over the whole picture: locally for a tiled
+result (``match_low_frequencies``), overall for a whole one (``match_level``)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,13 @@ import math
 
 import torch
 import torch.nn.functional as F
+from kornia.color import linear_rgb_to_rgb, rgb_to_linear_rgb
 from kornia.filters import gaussian_blur2d
 
-__all__ = ["match_low_frequencies", "reduced_size"]
+__all__ = ["match_level", "match_low_frequencies", "reduced_size"]
+
+# Keeps the level of a black channel finite.
+_LEVEL_FLOOR = 1e-4
 
 
 def reduced_size(height: int, width: int, side: int) -> tuple[int, int]:
@@ -53,3 +58,36 @@ def match_low_frequencies(
     ratio = ((guide + eps) / (reduced + eps)).clamp_(1.0 / max_ratio, max_ratio)
     ratio = F.interpolate(ratio, size=image.shape[-2:], mode="bilinear", align_corners=False)
     return ratio.mul_(image).clamp_(0.0, 1.0)
+
+
+def match_level(image: torch.Tensor, guide: torch.Tensor, max_stops: float = 1.0) -> torch.Tensor:
+    """``image`` with each channel's mean linear light set to ``guide``'s, by one gain each.
+
+    A gain in linear light (an exposure change, as ``lowlight.models.finishing.expose``)
+    moves the overall level and colour balance and leaves every edge and gradation where it
+    was. Results above 1 are clipped; the gain is kept within ``max_stops`` either way.
+
+    Args:
+        image: float (B, 3, H, W) in [0, 1], the full-size result.
+        guide: float (B, 3, h, w) in [0, 1], the result of a pass over the reduced picture.
+
+    Returns:
+        (B, 3, H, W) in [0, 1], ``image``'s dtype and device.
+
+    Example:
+        >>> image = torch.full((1, 3, 8, 8), 0.5)
+        >>> matched = match_level(image, torch.full((1, 3, 2, 2), 0.6))
+        >>> round(float(matched.mean()), 4)
+        0.6
+    """
+    if image.shape[:2] != guide.shape[:2] or image.ndim != 4:
+        raise ValueError(
+            f"image {tuple(image.shape)} and guide {tuple(guide.shape)} must be (B, C, H, W) "
+            "with the same batch and channels"
+        )
+    linear = rgb_to_linear_rgb(image.clamp(0.0, 1.0))
+    target = rgb_to_linear_rgb(guide.to(image.device, image.dtype).clamp(0.0, 1.0))
+    level = linear.mean(dim=(2, 3), keepdim=True).clamp_min(_LEVEL_FLOOR)
+    gain = target.mean(dim=(2, 3), keepdim=True).clamp_min(_LEVEL_FLOOR) / level
+    gain = gain.clamp(2.0**-max_stops, 2.0**max_stops)
+    return linear_rgb_to_rgb(linear.mul_(gain).clamp_(0.0, 1.0))

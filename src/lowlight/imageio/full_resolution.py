@@ -1,0 +1,351 @@
+"""Rendering at full resolution what was decided on a reduced copy of a picture.
+
+``render_reduced`` runs an image-to-image function (the enhancer) on the picture reduced to a
+working size and carries its result to every pixel as local affine colour transforms of the
+picture, fitted at the reduced size (as ``lowlight.models.guided.fit_colour_affine``), upsampled
+and applied at full resolution: bilateral guided upsampling (Chen et al. 2016) with two
+intensity layers.
+
+Edges: one affine transform per neighbourhood cannot map both sides of a sharp edge between
+a dark room and a lit window through a tone curve, and spreads the error over both sides as
+a halo. So each neighbourhood gets two transforms, one fitted on its darker pixels and one on
+its brighter ones, split at the middle of the range of log luma around it; each
+full-resolution pixel takes the transform of its own side (a smooth step in its log luma),
+upsampled from the neighbourhoods where that side has pixels (normalised by their weight).
+Reduced pixels that straddle an edge (their full-resolution pixels vary far more than the
+noise does) are mixtures of both sides, and are left out of the fits.
+
+Noise: a transform that brightens a dark picture would brighten its full-resolution noise
+with it. Two things keep it down. The fit itself: where the reduced result is smooth (the
+function removed the noise there), the fitted transform has no slope and renders a smooth
+result, whatever the full-resolution pixels do. And one cheap pass over the detail the
+reduced picture lacks (the picture minus its reduced copy enlarged again): it is shrunk
+towards 0 by half its typical size (soft thresholding, with the noise's size estimated
+robustly from the detail itself), which removes most noise and keeps edges and texture well
+above it. Everything at full resolution is computed in bands of rows, so memory beyond the
+picture and its result stays small however large the picture is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+from lowlight.models.colour import luminance
+from lowlight.models.guided import (
+    exposure_guide,
+    solve_affine,
+    uncentre,
+    window_mean,
+    window_moments,
+)
+
+__all__ = [
+    "reduced_shape",
+    "reduce_to",
+    "render_reduced",
+    "render_full_resolution",
+    "upsample_rows",
+    "detail_noise",
+    "fit_layers",
+    "reduce_with_variance",
+    "BAND_ROWS",
+    "DETAIL_SHRINK",
+    "FIT_EPS",
+    "FIT_RADIUS",
+    "SPLIT_RADIUS",
+]
+
+# The fit's window radius, in pixels of the reduced picture: the smallest window keeps the
+# transforms as local as the reduced result (on LOL-v1 eval15 enhanced at half size, radius 1
+# matched the full-resolution result best).
+FIT_RADIUS = 1
+# The darker and brighter pixels are split at the middle of the range of log luma over
+# 9 x 9 reduced pixels: wider than everything a full-resolution pixel's transform is made
+# from (3 x 3 windows, averaged over 3 x 3, interpolated between 2 x 2), so that near an
+# edge all of it is split at the same level.
+SPLIT_RADIUS = 4
+# The width of the step from the darker side's transform to the brighter side's, in units of
+# ``exposure_guide`` (a tenth of a stop each 0.01).
+SPLIT_SOFTNESS = 0.02
+# A reduced pixel whose full-resolution pixels' luma varies by this many times the noise (or
+# by one 8-bit level on a clean picture) has half the weight of a flat one in the fits.
+MIXTURE_NOISE = 3.0
+# How strongly each side's transform falls back on the one fitted to both sides: only where
+# that side has (almost) no pixels nearby.
+FALLBACK_WEIGHT = 1e-5
+# The fit's ridge: on dark pictures a window's colour variance is about 1e-4; much below
+# this, its variations count as flat.
+FIT_EPS = 1e-5
+# The fine detail is shrunk by this many times its robust standard deviation (on eval15 at
+# half size, 0.5 gave the best SSIM; 1 and more also take texture).
+DETAIL_SHRINK = 0.5
+# Rows rendered at a time: the upsampled coefficients of one band of a 24-megapixel picture
+# take about 90 MB.
+BAND_ROWS = 256
+# The noise of the detail is estimated on about this many rows spread over the picture (over
+# 250 000 samples per channel on a 12-megapixel photo).
+_NOISE_ROWS = 64
+# The median absolute deviation of Gaussian noise is this many standard deviations.
+_MAD_PER_SIGMA = 0.6745
+# One level of an 8-bit picture: the least variation that counts as an edge.
+_LEVEL = 1 / 255
+
+
+def reduced_shape(height: int, width: int, side: int) -> tuple[int, int]:
+    """``(h, w)``: the picture scaled so that its longer side is ``side``, never enlarged.
+
+    Integer arithmetic only, so that the exported graph computes it from the picture's
+    symbolic size (``lowlight.export``).
+
+    Example:
+        >>> reduced_shape(3024, 4032, 768), reduced_shape(400, 600, 768)
+        ((576, 768), (400, 600))
+    """
+    longer = torch.sym_max(height, width)
+    # Rounded to the nearest pixel; a picture no longer than ``side`` keeps its size.
+    reduced_height = torch.sym_max(1, (height * side + longer // 2) // longer)
+    reduced_width = torch.sym_max(1, (width * side + longer // 2) // longer)
+    return torch.sym_min(height, reduced_height), torch.sym_min(width, reduced_width)
+
+
+def reduce_to(image: torch.Tensor, size: tuple[int, int], traceable: bool = False) -> torch.Tensor:
+    """``image`` (B, C, H, W) reduced to ``size`` (h, w) <= (H, W) by area averaging.
+
+    ``F.interpolate(..., mode="area")`` (adaptive average pooling); with ``traceable`` the
+    same windows as differences of running sums, which, unlike the former, export to ONNX for
+    any size (the two agree to float32's rounding).
+
+    Example:
+        >>> image = torch.rand(1, 3, 50, 70)
+        >>> area = F.interpolate(image, size=(20, 30), mode="area")
+        >>> bool((reduce_to(image, (20, 30), traceable=True) - area).abs().max() < 1e-5)
+        True
+    """
+    if not traceable:
+        return F.interpolate(image, size=size, mode="area")
+    height, width = size
+    narrowed = _area_reduce_rows(image, width)
+    # Running sums along the last dimension are the fast ones: the narrowed picture is
+    # transposed for its height.
+    return _area_reduce_rows(narrowed.transpose(-1, -2).contiguous(), height).transpose(-1, -2)
+
+
+def _area_reduce_rows(image: torch.Tensor, size: int) -> torch.Tensor:
+    """``image`` reduced to ``size`` along its last dimension by adaptive average pooling:
+    output ``i`` averages inputs ``floor(i * n / size)`` to ``ceil((i + 1) * n / size) - 1``."""
+    length = image.shape[-1]
+    index = torch.arange(size, device=image.device)
+    start = (index * length) // size
+    end = ((index + 1) * length + size - 1) // size
+    running = image.cumsum(-1)
+    before = running.index_select(-1, (start - 1).clamp_min(0))
+    before = torch.where(start > 0, before, torch.zeros_like(before))
+    sums = running.index_select(-1, end - 1) - before
+    return sums / (end - start).to(image.dtype)
+
+
+def upsample_rows(
+    coarse: torch.Tensor, rows: torch.Tensor, height: int, width: int
+) -> torch.Tensor:
+    """Rows ``rows`` of ``coarse`` (B, C, h, w) upsampled bilinearly to (H, W) = (height, width).
+
+    The same mapping of pixel centres as ``F.interpolate(..., mode="bilinear",
+    align_corners=False)``, for some output rows only, so that a large picture can be
+    rendered band by band.
+
+    Returns:
+        (B, C, len(rows), width).
+    """
+    coarse_height = coarse.shape[-2]
+    source = ((rows.to(coarse.dtype) + 0.5) * (coarse_height / height) - 0.5).clamp_min(0.0)
+    top = source.floor()
+    weight = (source - top).view(1, 1, -1, 1)
+    top = top.long().clamp_max(coarse_height - 1)
+    bottom = (top + 1).clamp_max(coarse_height - 1)
+    picked = torch.lerp(coarse.index_select(2, top), coarse.index_select(2, bottom), weight)
+    # One output row per picked row: vertically this is the identity.
+    return F.interpolate(picked, size=(rows.shape[0], width), mode="bilinear", align_corners=False)
+
+
+def detail_noise(image: torch.Tensor, reduced: torch.Tensor) -> torch.Tensor:
+    """The robust standard deviation of the detail ``reduced`` lacks: (B, C, 1, 1).
+
+    The median absolute difference between ``image`` (B, C, H, W) and ``reduced`` enlarged
+    back to its size, over about ``_NOISE_ROWS`` rows evenly spread, divided by 0.6745 (the
+    standard deviation of Gaussian noise; edges and texture, being rarer, barely move a
+    median).
+    """
+    height, width = image.shape[-2:]
+    step = torch.sym_max(1, height // _NOISE_ROWS)
+    rows = torch.arange(0, height, step, device=image.device)
+    enlarged = upsample_rows(reduced, rows, height, width)
+    detail = (image.index_select(-2, rows) - enlarged).abs().flatten(2)
+    # The lower median by topk: torch.median has no ONNX export.
+    count = detail.shape[-1]
+    median = torch.topk(detail, (count + 1) // 2, dim=-1, largest=False).values[..., -1]
+    return (median / _MAD_PER_SIGMA)[..., None, None]
+
+
+def fit_layers(reduced: torch.Tensor, result: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """The transforms of both sides and the level that splits them: (B, 25, h, w).
+
+    Args:
+        reduced: (B, 3, h, w), the reduced picture.
+        result: (B, 3, h, w), what became of it.
+        weight: (B, 1, h, w) in (0, 1], each reduced pixel's weight in the fits.
+
+    Returns:
+        Channels 0-11: the darker side's transform (laid out as ``fit_colour_affine``'s),
+        12-23: the brighter side's, 24: the split, in units of ``exposure_guide``.
+    """
+    guide = exposure_guide(reduced)
+    split = _middle_of_range(guide, SPLIT_RADIUS)
+    brighter = torch.sigmoid((guide - split) / SPLIT_SOFTNESS)
+    # Centred on each picture's mean, the second moments keep float32's precision.
+    guide_level = reduced.mean(dim=(2, 3), keepdim=True)
+    result_level = result.mean(dim=(2, 3), keepdim=True)
+    centred = (reduced - guide_level, result - result_level)
+    darker_moments = window_moments(*centred, weight * (1.0 - brighter), FIT_RADIUS)
+    brighter_moments = window_moments(*centred, weight * brighter, FIT_RADIUS)
+    fallback = window_mean(solve_affine(darker_moments + brighter_moments, FIT_EPS), FIT_RADIUS)
+    layers = []
+    for moments in (darker_moments, brighter_moments):
+        # Each pixel's transform: the mean of its windows', each weighted by how many of the
+        # side's pixels it holds, so that a window without them has no say.
+        mass = moments[:, :1]
+        weighted = window_mean(mass * solve_affine(moments, FIT_EPS), FIT_RADIUS)
+        weighted = weighted + FALLBACK_WEIGHT * fallback
+        layer = weighted / (window_mean(mass, FIT_RADIUS) + FALLBACK_WEIGHT)
+        layers.append(uncentre(layer, guide_level, result_level))
+    return torch.cat([*layers, split], dim=1)
+
+
+def _middle_of_range(guide: torch.Tensor, radius: int) -> torch.Tensor:
+    """The middle between the lowest and the highest of ``guide`` (B, 1, h, w) over each
+    ``2 * radius + 1`` square window (edges replicated)."""
+    side = 2 * radius + 1
+    padded = F.pad(guide, (radius,) * 4, mode="replicate")
+    highest = F.max_pool2d(F.max_pool2d(padded, (1, side), stride=1), (side, 1), stride=1)
+    lowest = -F.max_pool2d(F.max_pool2d(-padded, (1, side), stride=1), (side, 1), stride=1)
+    return 0.5 * (highest + lowest)
+
+
+def render_full_resolution(
+    image: torch.Tensor,
+    reduced: torch.Tensor,
+    result: torch.Tensor,
+    variance: torch.Tensor | None = None,
+    band_rows: int | None = BAND_ROWS,
+) -> torch.Tensor:
+    """``result``, computed from ``reduced``, rendered at the size of ``image``.
+
+    Args:
+        image: (B, 3, H, W) in [0, 1], the full-resolution picture.
+        reduced: (B, 3, h, w), ``image`` reduced (``reduce_to``), h <= H and w <= W.
+        result: (B, 3, h, w) in [0, 1], what a function made of ``reduced``.
+        variance: (B, 1, h, w), the variance of the luma of the full-resolution pixels of
+            each reduced pixel (``reduce_with_variance``); None counts every reduced pixel
+            as flat.
+        band_rows: rows rendered at a time; None renders all at once (the exported graph).
+
+    Returns:
+        (B, 3, H, W) in [0, 1], ``image``'s dtype and device.
+    """
+    if reduced.shape != result.shape or reduced.shape[:2] != image.shape[:2]:
+        raise ValueError(
+            f"expected image (B, 3, H, W) with reduced and result (B, 3, h, w), got "
+            f"{tuple(image.shape)}, {tuple(reduced.shape)} and {tuple(result.shape)}"
+        )
+    reduced = reduced.to(image.device, image.dtype)
+    result = result.to(image.device, image.dtype)
+    noise = detail_noise(image, reduced)
+    weight = torch.ones_like(reduced[:, :1])
+    if variance is not None:
+        spread = (MIXTURE_NOISE * noise.mean(dim=1, keepdim=True)) ** 2 + _LEVEL**2
+        weight = 1.0 / (1.0 + variance.to(image.device, image.dtype) / spread)
+    coarse = torch.cat([fit_layers(reduced, result, weight), reduced], dim=1)
+    threshold = DETAIL_SHRINK * noise
+    height, width = image.shape[-2:]
+    rows = torch.arange(height, device=image.device)
+    size = (height, width)
+    if band_rows is None:
+        return _render_rows(image, coarse, rows, threshold, size)
+    rendered = torch.empty_like(image)
+    for top in range(0, height, band_rows):
+        band = slice(top, top + band_rows)
+        rendered[..., band, :] = _render_rows(
+            image[..., band, :], coarse, rows[band], threshold, size
+        )
+    return rendered
+
+
+def _render_rows(
+    image_rows: torch.Tensor,
+    coarse: torch.Tensor,
+    rows: torch.Tensor,
+    threshold: torch.Tensor,
+    size: tuple[int, int],
+) -> torch.Tensor:
+    """The rendered ``rows`` of a picture of ``size`` (H, W): each pixel's side's transform
+    (``coarse`` as ``fit_layers`` makes it, then the reduced picture in channels 25-27)
+    applied to the picture's rows with their fine detail shrunk."""
+    upsampled = upsample_rows(coarse, rows, *size)
+    base = upsampled[:, 25:28]
+    detail = image_rows - base
+    shrunk = base + (detail - detail.clamp(-threshold, threshold))
+    darker = _transform(upsampled[:, :12], shrunk)
+    brighter = _transform(upsampled[:, 12:24], shrunk)
+    level = (exposure_guide(image_rows) - upsampled[:, 24:25]) / SPLIT_SOFTNESS
+    return torch.lerp(darker, brighter, torch.sigmoid(level)).clamp(0.0, 1.0)
+
+
+def _transform(coefficients: torch.Tensor, rgb: torch.Tensor) -> torch.Tensor:
+    """``A . rgb + b`` per pixel, with ``A`` and ``b`` as ``fit_colour_affine`` lays them out."""
+    channels = [
+        coefficients[:, 3 * c] * rgb[:, 0]
+        + coefficients[:, 3 * c + 1] * rgb[:, 1]
+        + coefficients[:, 3 * c + 2] * rgb[:, 2]
+        + coefficients[:, 9 + c]
+        for c in range(3)
+    ]
+    return torch.stack(channels, dim=1)
+
+
+def reduce_with_variance(
+    image: torch.Tensor, size: tuple[int, int], traceable: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``image`` (B, 3, H, W) reduced to ``size`` (``reduce_to``), and the variance of the
+    luma of the full-resolution pixels that make each reduced pixel: (B, 1, h, w), large
+    where a reduced pixel straddles an edge."""
+    reduced = reduce_to(image, size, traceable)
+    luma = luminance(image)
+    mean_square = reduce_to(luma.square_(), size, traceable)
+    return reduced, (mean_square - luminance(reduced).square()).clamp_min(0.0)
+
+
+def render_reduced(
+    function: Callable[[torch.Tensor], torch.Tensor],
+    image: torch.Tensor,
+    side: int,
+    band_rows: int | None = BAND_ROWS,
+) -> torch.Tensor:
+    """``function`` applied to ``image`` reduced to a longer side of ``side``, rendered at
+    full resolution (``render_full_resolution``).
+
+    Args:
+        function: maps (B, 3, h, w) in [0, 1] to (B, 3, h, w) in [0, 1] (the enhancer).
+        image: (B, 3, H, W) in [0, 1], larger than ``side``.
+        side: the longer side of the reduced picture, in pixels.
+        band_rows: see ``render_full_resolution``; None also reduces the picture in a way
+            that exports to ONNX (``reduce_to``).
+
+    Returns:
+        (B, 3, H, W) in [0, 1].
+    """
+    height, width = image.shape[-2:]
+    traceable = band_rows is None
+    reduced, variance = reduce_with_variance(image, reduced_shape(height, width, side), traceable)
+    return render_full_resolution(image, reduced, function(reduced), variance, band_rows)
