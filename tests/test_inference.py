@@ -17,7 +17,7 @@ import lowlight
 from lowlight import inference, weights
 from lowlight.errors import LowlightError
 from lowlight.imageio.tiling import tile_process
-from lowlight.imageio.tone import match_low_frequencies
+from lowlight.imageio.tone import match_level, match_low_frequencies
 from lowlight.models import UnifiedLowLightEnhancer
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -142,11 +142,10 @@ def test_choose_tile() -> None:
 def test_large_images_are_tiled_automatically(model, monkeypatch) -> None:
     monkeypatch.setattr(inference, "AUTO_TILE_PIXELS", 40 * 40)
     monkeypatch.setattr(inference, "DEFAULT_TILE", 32)
-    monkeypatch.setattr(inference, "TONE_PASS_MIN_SIDE", 16)
     sizes = []
     handle = model.register_forward_pre_hook(lambda _, args: sizes.append(args[0].shape[-2:]))
     try:
-        lowlight.enhance(_dark((50, 70, 3)), model=model)
+        lowlight.enhance(_dark((50, 70, 3)), model=model, quality="full", working_size=32)
         assert len(sizes) > 1 and all(h <= 32 and w <= 32 for h, w in sizes)
         sizes.clear()
         lowlight.enhance(_dark((30, 40, 3)), model=model)
@@ -155,29 +154,31 @@ def test_large_images_are_tiled_automatically(model, monkeypatch) -> None:
         handle.remove()
 
 
-def test_enhance_tensor_tiles_as_asked_and_keeps_dtype(model, monkeypatch) -> None:
-    monkeypatch.setattr(inference, "TONE_PASS_MIN_SIDE", 16)
+def test_enhance_tensor_tiles_as_asked_and_keeps_dtype(model) -> None:
     batch = torch.rand(2, 3, 40, 52, dtype=torch.float64) * 0.2
-    result = inference.enhance_tensor(model, batch, tile=32)
+    result = inference.enhance_tensor(model, batch, tile=32, quality="full", working_size=32)
     assert result.dtype == torch.float64 and result.shape == batch.shape
     assert result.is_inference() and not result.requires_grad
     with torch.inference_mode():
         tiled = tile_process(lambda t: model(t.float()).image.double(), batch, 32, 8)
-        reduced = F.interpolate(batch, size=(25, 32), mode="area")
-        expected = match_low_frequencies(tiled, model(reduced.float()).image.double())
+        reduced = inference.working_picture(batch, 32)
+        assert reduced.shape[-2:] == (25, 32)
+        assert (reduced - F.interpolate(batch, size=(25, 32), mode="area")).abs().max() < 1e-6
+        tone = model(reduced.float()).image.double()
+        expected = match_level(match_low_frequencies(tiled, tone), tone)
     assert torch.equal(result, expected)
 
 
-def test_the_tone_pass_is_never_smaller_than_its_floor(model, monkeypatch) -> None:
-    monkeypatch.setattr(inference, "TONE_PASS_MIN_SIDE", 48)
+def test_the_tone_pass_comes_first_at_the_working_size(model) -> None:
     sizes = []
     handle = model.register_forward_pre_hook(lambda _, args: sizes.append(args[0].shape[-2:]))
     try:
-        inference.enhance_tensor(model, torch.rand(1, 3, 60, 80) * 0.2, tile=32)
-        assert sizes[-1] == torch.Size([36, 48])
+        picture = torch.rand(1, 3, 60, 80) * 0.2
+        inference.enhance_tensor(model, picture, tile=32, quality="full", working_size=48)
+        assert sizes[0] == torch.Size([36, 48]) and len(sizes) == 1 + 3 * 3
         sizes.clear()
         inference.enhance_tensor(model, torch.rand(1, 3, 40, 44) * 0.2, tile=32)
-        assert sizes[-1] == torch.Size([40, 44])  # never enlarged: the whole picture
+        assert sizes[0] == torch.Size([40, 44])  # never enlarged: the whole picture
     finally:
         handle.remove()
 
@@ -187,18 +188,22 @@ def test_tiles_take_the_tone_of_the_whole_picture(sample: Path) -> None:
     # With the shipped model, tiles a third of the picture's width each find their own
     # brightness; matching them to a reduced whole-picture pass brings the result closer to
     # what one pass over the whole picture gives. The sample is enlarged to 1.5 times the
-    # tone pass's floor, so that the pass is a real reduction.
+    # working size (600, the size the model learnt its exposure at), so that the pass is a
+    # real reduction.
     shipped = lowlight.load_model()
     picture = torch.from_numpy(np.array(Image.open(sample).convert("RGB"))).permute(2, 0, 1)
     picture = picture[None].float() / 255
-    scale = 1.5 * inference.TONE_PASS_MIN_SIDE / max(picture.shape[-2:])
+    side = 600
+    scale = 1.5 * side / max(picture.shape[-2:])
     picture = F.interpolate(picture, scale_factor=scale, mode="bilinear").clamp(0, 1)
-    tile = inference.TONE_PASS_MIN_SIDE // 2
+    tile = side // 2
     with torch.inference_mode():
         whole = shipped(picture).image
         overlap = inference.tile_overlap(tile)
         plain = tile_process(lambda t: shipped(t).image, picture, tile, overlap)
-    matched = inference.enhance_tensor(shipped, picture, tile=tile)
+    matched = inference.enhance_tensor(
+        shipped, picture, tile=tile, quality="full", working_size=side
+    )
     assert (matched - whole).abs().mean() < 0.8 * (plain - whole).abs().mean()
 
 
@@ -272,14 +277,14 @@ def test_one_stop_more_doubles_the_linear_light(model) -> None:
     assert linear_mean(brighter) / linear_mean(plain) == pytest.approx(2.0, rel=0.05)
 
 
-def test_controls_act_alike_on_tiled_and_whole_pictures(model, monkeypatch) -> None:
-    monkeypatch.setattr(inference, "TONE_PASS_MIN_SIDE", 0)
+def test_controls_act_alike_on_tiled_and_whole_pictures(model) -> None:
     picture = torch.from_numpy(_dark((96, 128, 3), np.float32)).permute(2, 0, 1)[None]
+    full = {"quality": "full", "working_size": 64}
     for controls in ({"exposure": 1.0}, {"strength": 0.5}, {"exposure": -0.5, "strength": 0.7}):
-        whole = inference.enhance_tensor(model, picture, tile=0, **controls)
-        tiled = inference.enhance_tensor(model, picture, tile=64, **controls)
-        plain_whole = inference.enhance_tensor(model, picture, tile=0)
-        plain_tiled = inference.enhance_tensor(model, picture, tile=64)
+        whole = inference.enhance_tensor(model, picture, tile=0, **full, **controls)
+        tiled = inference.enhance_tensor(model, picture, tile=64, **full, **controls)
+        plain_whole = inference.enhance_tensor(model, picture, tile=0, **full)
+        plain_tiled = inference.enhance_tensor(model, picture, tile=64, **full)
         # Tiling changes the controlled result, relative to its level, no more than it
         # changes the plain one.
         change = (tiled - whole).abs().mean() / whole.mean()

@@ -45,12 +45,12 @@ def no_extra(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("controls", [{}, {"exposure": 1.0, "strength": 0.6}])
 def test_tiled_enhancement_through_onnx_runtime_matches_pytorch(
-    model, onnx_runner, monkeypatch, controls
+    model, onnx_runner, controls
 ) -> None:
-    monkeypatch.setattr(inference, "TONE_PASS_MIN_SIDE", 16)
     picture = torch.from_numpy(_dark(50, 83)).permute(2, 0, 1)[None].float() / 255
-    expected = inference.enhance_tensor(model, picture, tile=32, **controls)
-    result = inference.enhance_tensor(onnx_runner, picture, tile=32, **controls)
+    options = {"tile": 32, "quality": "full", "working_size": 32, **controls}
+    expected = inference.enhance_tensor(model, picture, **options)
+    result = inference.enhance_tensor(onnx_runner, picture, **options)
     assert result.shape == picture.shape and result.dtype == picture.dtype
     assert (result - expected).abs().max() <= 1e-4
 

@@ -23,7 +23,7 @@ from lowlight.imageio import read_rgb
 from lowlight.imageio.arrays import from_batch, to_batch
 from lowlight.imageio.atomic import atomic_write
 from lowlight.imageio.samples import to_samples
-from lowlight.inference import AUTO_TILE_PIXELS, enhance_tensor
+from lowlight.inference import AUTO_FAST_RATIO, AUTO_TILE_PIXELS, WORKING_SIZE, enhance_tensor
 from lowlight.metrics import no_reference_protocol, protocol, score_image, score_no_reference
 from lowlight.metrics.niqe import NIQE_BLOCK
 from lowlight.training.loss_weights import COLOR_THRESHOLDS
@@ -82,8 +82,9 @@ def _run_model(
 ) -> tuple[torch.Tensor, float]:
     """The enhanced image (1, 3, H, W) and the seconds enhancing it took.
 
-    ``tiled`` enhances as ``lowlight enhance`` does (``enhance_tensor``: tiles above
-    ``AUTO_TILE_PIXELS``); otherwise the model runs once on the whole image.
+    ``tiled`` enhances as ``lowlight enhance --quality full`` does (``enhance_tensor``:
+    every pixel through the network, tiles above ``AUTO_TILE_PIXELS``); otherwise the model
+    runs once on the whole image.
     """
     if model is None:
         return low, 0.0
@@ -91,7 +92,7 @@ def _run_model(
         torch.cuda.synchronize(device)
     start = time.perf_counter()
     if tiled:
-        image = enhance_tensor(model, low)
+        image = enhance_tensor(model, low, quality="full")
     else:
         output = model(low.to(device))
         image = output.image if hasattr(output, "image") else output
@@ -180,9 +181,11 @@ def no_reference_evaluation_protocol() -> dict[str, str]:
     megapixels = AUTO_TILE_PIXELS / 1e6
     return {
         **no_reference_protocol(),
-        "inference": "each photo as lowlight enhance enhances it: whole (batch 1) up to "
-        f"{megapixels:.1f} megapixels, in overlapping tiles toned by a reduced whole-picture "
-        "pass above; torch.inference_mode, model in eval mode; output scored as returned",
+        "inference": "each photo as lowlight enhance --quality full enhances it: whole (batch 1) "
+        f"up to {megapixels:.1f} megapixels, in overlapping tiles above; photos longer than "
+        f"{AUTO_FAST_RATIO * WORKING_SIZE:.0f} pixels (and tiled ones) toned by a pass over the "
+        f"photo reduced to {WORKING_SIZE} pixels; torch.inference_mode, model in eval mode; "
+        "output scored as returned",
         "seconds": "wall-clock of the enhancement per photo, excluding reading and scoring; the "
         "first photo includes any warm-up; 0 for the identity baseline",
         "name": "the photo's path relative to the data folder",
@@ -235,7 +238,7 @@ def evaluate_folder(
     """Score ``model`` on every ``low/``-``high/`` pair of ``data_dir``, one full image at a
     time, or with ``no_reference`` on every photo below it with the no-reference figures.
 
-    Photos are enhanced as ``lowlight enhance`` enhances them (tiled above
+    Photos are enhanced as ``lowlight enhance --quality full`` enhances them (tiled above
     ``AUTO_TILE_PIXELS``), then scored by ``lowlight.metrics.score_no_reference``.
 
     Args:

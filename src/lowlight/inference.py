@@ -1,7 +1,13 @@
-"""Enhancing images with a loaded model: arrays, PIL images and tensors, tiled when large.
+"""Enhancing images with a loaded model: arrays, PIL images and tensors, tiled when large,
+rendered from a reduced copy when fast.
 
-Tiling, the tone pass and the controls run over a runner (``lowlight.runners``), so the
-PyTorch and ONNX Runtime backends enhance alike.
+Two qualities: "full" puts every pixel through the network (in tiles when the picture is
+large); "fast" runs it on the picture reduced to a working size and renders its result at full
+resolution with local colour transforms (``lowlight.imageio.full_resolution``). Pictures much
+larger than the working size take their tone from the network's pass over the reduced picture
+in either quality, so fast, whole and tiled results agree in tone. Tiling, the reduced pass,
+the rendering and the controls run over a runner (``lowlight.runners``), so the PyTorch and
+ONNX Runtime backends enhance alike.
 """
 
 from __future__ import annotations
@@ -10,30 +16,42 @@ import math
 from collections.abc import Callable
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
 from lowlight.errors import LowlightError
 from lowlight.imageio.arrays import ImageLike, from_batch, image_to_rgb, rgb_like, to_batch
+from lowlight.imageio.full_resolution import (
+    reduce_to,
+    reduce_with_variance,
+    reduced_shape,
+    render_full_resolution,
+)
 from lowlight.imageio.tiling import tile_process, tile_starts
-from lowlight.imageio.tone import match_low_frequencies, reduced_size
+from lowlight.imageio.tone import match_level, match_low_frequencies
 from lowlight.models import UnifiedLowLightEnhancer
+from lowlight.models.finishing import blend_strength, per_image
 from lowlight.runners import Runner, TorchRunner, choose_backend, load_runner, runner_for
 
 __all__ = [
     "enhance",
     "enhance_tensor",
     "check_controls",
+    "check_working_size",
+    "choose_quality",
     "choose_tile",
-    "tone_pass_input",
+    "takes_reduced_tone",
+    "working_picture",
     "tile_overlap",
+    "AUTO_FAST_RATIO",
     "AUTO_TILE_PIXELS",
     "DEFAULT_TILE",
     "DEFAULT_OVERLAP",
     "MIN_TILE",
-    "TONE_PASS_MIN_SIDE",
     "MAX_EXPOSURE_STOPS",
+    "QUALITIES",
+    "WORKING_SIZE",
+    "WORKING_SIZE_RANGE",
 ]
 
 # Images with more pixels than this are tiled automatically (about 4 megapixels, so 1080p
@@ -41,13 +59,23 @@ __all__ = [
 AUTO_TILE_PIXELS = 2**22
 # The network's channel attention sees each tile's global statistics, so on its own each tile
 # would find its own overall brightness; a tiled result therefore takes its low frequencies
-# from one pass over the whole picture reduced to a tile's size (``match_low_frequencies``).
+# from one pass over the whole picture reduced to the working size (``match_low_frequencies``).
 # 1536 keeps a 6000x4000 photo under 3 GB.
 DEFAULT_TILE = 1536
-# The reduced pass is never smaller than this (longer side, pixels): the shipped model learnt
-# its exposure on 600x400 pictures, and on a much smaller one it settles on another tone, which
-# the whole tiled result would then take. A 600x400 pass needs about 0.1 GB.
-TONE_PASS_MIN_SIDE = 600
+QUALITIES = ("auto", "fast", "full")
+# The longer side (pixels) of the reduced picture the network sees in the fast quality, and
+# whose pass sets the tone of large pictures in either quality: 768x512 (0.39 megapixels) for
+# a 3:2 photo, 768x576 for 4:3, 768x432 for 16:9. The shipped model learnt its exposure on
+# 600x400 pictures; on a much smaller one it settles on another tone.
+WORKING_SIZE = 768
+# Working sizes allowed: the network's smallest useful picture, and a pass that still runs
+# whole (2048x2048 is ``AUTO_TILE_PIXELS``).
+WORKING_SIZE_RANGE = (32, 2048)
+# "auto" renders pictures whose longer side exceeds this many working sizes the fast way
+# (with 768: above 1152 pixels, so 1280x720 video and every phone photo; the network then sees
+# at most 44 % of the pixels). Such pictures take their tone from the reduced pass in "full"
+# quality too.
+AUTO_FAST_RATIO = 1.5
 # The cross-fade between neighbouring tiles.
 DEFAULT_OVERLAP = 64
 MIN_TILE = 32
@@ -81,12 +109,51 @@ def tile_overlap(tile: int) -> int:
     return min(DEFAULT_OVERLAP, tile // 4)
 
 
-def tone_pass_input(tensor: torch.Tensor, tile: int) -> torch.Tensor:
-    """The picture a tiled result takes its tone from: ``tensor`` (B, C, H, W) reduced by area
-    averaging to a longer side of ``tile``, or of ``TONE_PASS_MIN_SIDE`` if that is larger."""
+def check_working_size(side: int) -> None:
+    """Raise ``LowlightError`` unless ``side`` is in ``WORKING_SIZE_RANGE``."""
+    low, high = WORKING_SIZE_RANGE
+    if not low <= side <= high:
+        raise LowlightError(f"the working size must be between {low} and {high}, got {side}")
+
+
+def choose_quality(height: int, width: int, quality: str = "auto", side: int = WORKING_SIZE) -> str:
+    """How a picture is rendered: "fast" or "full".
+
+    Args:
+        height, width: the picture's size.
+        quality: "full" or "fast" as asked, or "auto": fast when the longer side exceeds
+            ``AUTO_FAST_RATIO`` working sizes. A picture no larger than the working size is
+            always rendered in full (there is nothing to reduce).
+        side: the working size (longer side, pixels).
+
+    Raises:
+        LowlightError: an unknown quality.
+
+    Example:
+        >>> choose_quality(3024, 4032), choose_quality(400, 600), choose_quality(400, 600, "fast")
+        ('fast', 'full', 'full')
+    """
+    if quality not in QUALITIES:
+        raise LowlightError(f"unknown quality {quality!r}; use one of {', '.join(QUALITIES)}")
+    longer = max(height, width)
+    if quality == "full" or longer <= side:
+        return "full"
+    if quality == "fast":
+        return "fast"
+    return "fast" if takes_reduced_tone(height, width, side) else "full"
+
+
+def takes_reduced_tone(height: int, width: int, side: int = WORKING_SIZE) -> bool:
+    """Whether a picture takes its tone from the network's pass over it reduced to ``side``,
+    whatever the quality: its longer side exceeds ``AUTO_FAST_RATIO`` working sizes."""
+    return max(height, width) > AUTO_FAST_RATIO * side
+
+
+def working_picture(tensor: torch.Tensor, side: int = WORKING_SIZE) -> torch.Tensor:
+    """``tensor`` (B, C, H, W) reduced by area averaging to a longer side of ``side`` (never
+    enlarged): what the fast quality and the tone of large pictures come from."""
     height, width = tensor.shape[-2:]
-    side = max(tile, TONE_PASS_MIN_SIDE)
-    return F.interpolate(tensor, size=reduced_size(height, width, side), mode="area")
+    return reduce_to(tensor, reduced_shape(height, width, side))
 
 
 def check_controls(exposure: float, strength: float) -> None:
@@ -108,27 +175,37 @@ def enhance_tensor(
     exposure: float = 0.0,
     strength: float = 1.0,
     on_pass: Callable[[int, int], None] | None = None,
+    quality: str = "auto",
+    working_size: int = WORKING_SIZE,
 ) -> torch.Tensor:
-    """Enhance a batch of images with ``model``, tile by tile when large.
+    """Enhance a batch of images with ``model``: in full or fast, tile by tile when large.
 
-    Tiles go to the backend one at a time and the results come back, so a large image can
-    stay on the CPU while a GPU enhances it. A tiled result is then given the tone of the
-    model's pass over the whole image reduced to one tile, or to ``TONE_PASS_MIN_SIDE`` if
-    that is larger (``match_low_frequencies``), so tiles do not differ in brightness or
-    colour. Runs under ``torch.inference_mode``.
+    In full quality every pixel goes through the network, whole or (when large) in tiles sent
+    to the backend one at a time, so a large image can stay on the CPU while a GPU enhances
+    it. In fast quality the network sees the picture reduced to ``working_size`` and its
+    result is rendered at full resolution (``lowlight.imageio.full_resolution``). Pictures
+    for which ``takes_reduced_tone`` holds, and tiled ones, take their tone from the
+    network's pass over the reduced picture in either quality: a tiled result its low
+    frequencies (``match_low_frequencies``), so tiles do not differ in brightness or colour,
+    and a whole one and a tiled one their mean level per channel (``match_level``), which
+    the fast rendering keeps by itself. That pass comes first. Runs under
+    ``torch.inference_mode``.
 
     Args:
         model: the enhancer (see ``lowlight.load_model``), run with PyTorch where its
             parameters are; or a runner of any backend (see ``lowlight.load_runner``).
         tensor: float (B, 3, H, W) in [0, 1] on any device.
-        tile: see ``choose_tile``; tiles overlap by ``tile_overlap(tile)``.
+        tile: see ``choose_tile``; tiles overlap by ``tile_overlap(tile)``. Full quality only.
         progress: show a progress bar over the tiles (on a terminal) when the image is tiled.
         exposure: stops relative to the model's own exposure (0: automatic, +1 doubles the
             result's linear light); applied to the whole picture alike, tiled or not.
         strength: 0 returns the input unchanged, 1 the full enhancement.
         on_pass: called after each pass of the model with (passes done, passes in all):
-            once with (1, 1) for an image enhanced whole; for a tiled one after every tile
-            and after the reduced pass that sets the tone (a web page's progress bar).
+            once with (1, 1) for an image enhanced whole on its own tone; otherwise after
+            the reduced pass and after the whole picture or every tile (a web page's
+            progress bar).
+        quality: "auto", "fast" or "full" (see ``choose_quality``).
+        working_size: the longer side of the reduced picture (``WORKING_SIZE_RANGE``).
 
     Returns:
         float (B, 3, H, W) in [0, 1], with ``tensor``'s dtype and device.
@@ -138,26 +215,36 @@ def enhance_tensor(
             f"expected a float (B, 3, H, W) tensor, got {tensor.dtype} {tuple(tensor.shape)}"
         )
     check_controls(exposure, strength)
+    check_working_size(working_size)
     height, width = tensor.shape[-2:]
+    rendering = choose_quality(height, width, quality, working_size)
     chosen = choose_tile(height, width, tile)
+    tiled = rendering == "full" and chosen is not None and (height > chosen or width > chosen)
     runner = TorchRunner(model) if isinstance(model, nn.Module) else model
 
-    def run(piece: torch.Tensor) -> torch.Tensor:
+    def run(piece: torch.Tensor, strength: float = 1.0) -> torch.Tensor:
         return runner(piece, exposure=exposure, strength=strength)
 
     with torch.inference_mode():
-        if chosen is None or (height <= chosen and width <= chosen):
-            whole = run(tensor)
+        if (
+            rendering == "full"
+            and not tiled
+            and not takes_reduced_tone(height, width, working_size)
+        ):
+            whole = run(tensor, strength)
             if on_pass is not None:
                 on_pass(1, 1)
             return whole
-        overlap = tile_overlap(chosen)
-        tiles = len(tile_starts(height, chosen, overlap)) * len(tile_starts(width, chosen, overlap))
-        done = 0
-        # One step per tile and one for the reduced pass that sets the tone; tqdm's
-        # disable=None shows the bar on a terminal only.
-        disable = None if progress else True
-        with tqdm(total=tiles + 1, desc="tiles", unit="tile", leave=False, disable=disable) as bar:
+        if tiled:
+            overlap = tile_overlap(chosen)
+            rows, columns = (tile_starts(side, chosen, overlap) for side in (height, width))
+            passes = 1 + len(rows) * len(columns)
+        else:
+            passes = 1 if rendering == "fast" else 2
+        # tqdm's disable=None shows the bar on a terminal only; only tiles get one.
+        disable = None if progress and tiled else True
+        with tqdm(total=passes, desc="tiles", unit="tile", leave=False, disable=disable) as bar:
+            done = 0
 
             def run_counted(piece: torch.Tensor) -> torch.Tensor:
                 nonlocal done
@@ -165,11 +252,25 @@ def enhance_tensor(
                 bar.update()
                 done += 1
                 if on_pass is not None:
-                    on_pass(done, tiles + 1)
+                    on_pass(done, passes)
                 return result
 
-            tiled = tile_process(run_counted, tensor, tile=chosen, overlap=overlap)
-            return match_low_frequencies(tiled, run_counted(tone_pass_input(tensor, chosen)))
+            if rendering == "fast":
+                size = reduced_shape(height, width, working_size)
+                reduced, variance = reduce_with_variance(tensor, size)
+            else:
+                reduced, variance = working_picture(tensor, working_size), None
+            tone = run_counted(reduced)
+            if rendering == "fast":
+                result = render_full_resolution(tensor, reduced, tone, variance)
+            elif tiled:
+                pieces = tile_process(run_counted, tensor, tile=chosen, overlap=overlap)
+                result = match_level(match_low_frequencies(pieces, tone), tone)
+            else:
+                result = match_level(run_counted(tensor), tone)
+        if strength == 1.0:
+            return result
+        return blend_strength(tensor, result, per_image(strength, result))
 
 
 def enhance(
@@ -182,6 +283,8 @@ def enhance(
     strength: float = 1.0,
     backend: str = "auto",
     on_pass: Callable[[int, int], None] | None = None,
+    quality: str = "auto",
+    working_size: int = WORKING_SIZE,
 ) -> ImageLike:
     """Enhance one image and return it as the same kind of object.
 
@@ -204,6 +307,12 @@ def enhance(
             keeps the backend it was loaded with.
         on_pass: called with (passes done, passes in all) after each pass of the model (see
             ``enhance_tensor``).
+        quality: "full" puts every pixel through the network; "fast" runs it on the
+            picture reduced to ``working_size`` and renders the result at full resolution
+            (a 12-megapixel photo in about a second); "auto" (the default) is fast for
+            pictures longer than ``AUTO_FAST_RATIO`` working sizes. ``choose_quality``
+            says which a picture gets.
+        working_size: the longer side, in pixels, of the reduced picture (default 768).
 
     Returns:
         An array of the same shape and dtype, or a PIL image of the same size and mode
@@ -223,6 +332,8 @@ def enhance(
         ((64, 64, 3), dtype('uint8'))
     """
     check_controls(exposure, strength)
+    check_working_size(working_size)
+    choose_quality(1, 1, quality)
     rgb, alpha = image_to_rgb(image)
     enhanced = enhance_tensor(
         _runner(model, backend, device),
@@ -232,6 +343,8 @@ def enhance(
         exposure=exposure,
         strength=strength,
         on_pass=on_pass,
+        quality=quality,
+        working_size=working_size,
     )
     return rgb_like(from_batch(enhanced), alpha, image)
 

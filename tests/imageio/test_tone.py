@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from kornia.color import rgb_to_linear_rgb
 
 from lowlight.imageio.tone import match_level, match_low_frequencies, reduced_size
 
@@ -67,20 +66,17 @@ def test_keeps_dtype_and_device_and_refuses_mismatched_batches() -> None:
         match_low_frequencies(image, torch.rand(2, 3, 8, 8))
 
 
-def test_match_level_gives_each_channel_the_guides_linear_level() -> None:
+def test_match_level_gives_each_channel_the_guides_level() -> None:
     torch.manual_seed(2)
     image = torch.rand(2, 3, 40, 60) * 0.5
     guide = torch.rand(2, 3, 10, 15) * 0.6
     matched = match_level(image, guide)
-    linear = rgb_to_linear_rgb(matched).mean(dim=(2, 3))
-    assert torch.allclose(linear, rgb_to_linear_rgb(guide).mean(dim=(2, 3)), rtol=1e-3)
-    # One gain per channel: the order of the pixels' values is kept.
-    order = image[0, 0].flatten().argsort()
-    assert bool((matched[0, 0].flatten()[order].diff() >= 0).all())
+    assert torch.allclose(matched.mean(dim=(2, 3)), guide.mean(dim=(2, 3)), rtol=1e-5)
+    # One gain per channel: every pixel keeps its place among the others.
+    assert torch.allclose(matched / image, (matched / image)[..., :1, :1], rtol=1e-5)
 
 
 def test_match_level_keeps_its_gain_within_bounds() -> None:
-    dark = torch.full((1, 3, 8, 8), 0.01)
+    dark = torch.full((1, 3, 8, 8), 0.1)
     bright = torch.full((1, 3, 2, 2), 0.9)
-    once = match_level(dark, bright, max_stops=1.0)
-    assert torch.allclose(rgb_to_linear_rgb(once), 2 * rgb_to_linear_rgb(dark), rtol=1e-4)
+    assert torch.allclose(match_level(dark, bright, max_ratio=2.0), 2 * dark)

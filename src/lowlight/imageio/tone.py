@@ -7,7 +7,6 @@ import math
 
 import torch
 import torch.nn.functional as F
-from kornia.color import linear_rgb_to_rgb, rgb_to_linear_rgb
 from kornia.filters import gaussian_blur2d
 
 __all__ = ["match_level", "match_low_frequencies", "reduced_size"]
@@ -60,12 +59,13 @@ def match_low_frequencies(
     return ratio.mul_(image).clamp_(0.0, 1.0)
 
 
-def match_level(image: torch.Tensor, guide: torch.Tensor, max_stops: float = 1.0) -> torch.Tensor:
-    """``image`` with each channel's mean linear light set to ``guide``'s, by one gain each.
+def match_level(image: torch.Tensor, guide: torch.Tensor, max_ratio: float = 2.0) -> torch.Tensor:
+    """``image`` with each channel's mean level set to ``guide``'s, by one gain each.
 
-    A gain in linear light (an exposure change, as ``lowlight.models.finishing.expose``)
-    moves the overall level and colour balance and leaves every edge and gradation where it
-    was. Results above 1 are clipped; the gain is kept within ``max_stops`` either way.
+    One gain per channel moves the overall level and colour balance and leaves every edge and
+    gradation where it was (on sRGB-encoded values a gain is close to an exposure change:
+    ``g`` there is about ``g ** 2.2`` in linear light). Results above 1 are clipped; the gain
+    is kept within ``[1 / max_ratio, max_ratio]``.
 
     Args:
         image: float (B, 3, H, W) in [0, 1], the full-size result.
@@ -85,9 +85,7 @@ def match_level(image: torch.Tensor, guide: torch.Tensor, max_stops: float = 1.0
             f"image {tuple(image.shape)} and guide {tuple(guide.shape)} must be (B, C, H, W) "
             "with the same batch and channels"
         )
-    linear = rgb_to_linear_rgb(image.clamp(0.0, 1.0))
-    target = rgb_to_linear_rgb(guide.to(image.device, image.dtype).clamp(0.0, 1.0))
-    level = linear.mean(dim=(2, 3), keepdim=True).clamp_min(_LEVEL_FLOOR)
-    gain = target.mean(dim=(2, 3), keepdim=True).clamp_min(_LEVEL_FLOOR) / level
-    gain = gain.clamp(2.0**-max_stops, 2.0**max_stops)
-    return linear_rgb_to_rgb(linear.mul_(gain).clamp_(0.0, 1.0))
+    level = image.mean(dim=(2, 3), keepdim=True).clamp_min(_LEVEL_FLOOR)
+    target = guide.to(image.device, image.dtype).mean(dim=(2, 3), keepdim=True)
+    gain = (target.clamp_min(_LEVEL_FLOOR) / level).clamp(1.0 / max_ratio, max_ratio)
+    return (image * gain).clamp_(0.0, 1.0)

@@ -14,7 +14,13 @@ from lowlight.imageio.arrays import from_batch, to_batch
 from lowlight.imageio.samples import to_float, to_samples
 from lowlight.imageio.video_reader import DecodedFrame, VideoReader
 from lowlight.imageio.video_writer import DEFAULT_CRF, VideoWriter
-from lowlight.inference import check_controls, choose_tile
+from lowlight.inference import (
+    WORKING_SIZE,
+    check_controls,
+    check_working_size,
+    choose_quality,
+    choose_tile,
+)
 from lowlight.models import UnifiedLowLightEnhancer
 from lowlight.video.stabiliser import TONE_TIME_CONSTANT, TemporalStabiliser
 
@@ -49,6 +55,8 @@ def enhance_video(
     exposure: float = 0.0,
     strength: float = 1.0,
     time_constant: float = TONE_TIME_CONSTANT,
+    quality: str = "auto",
+    working_size: int = WORKING_SIZE,
 ) -> VideoResult:
     """Enhance a video clip into an H.264 (yuv420p) file, frame by frame with steady tone.
 
@@ -72,6 +80,8 @@ def enhance_video(
         exposure, strength: as for ``lowlight.enhance``, applied to every frame.
         time_constant: seconds over which global decisions are averaged; 0 enhances every
             frame on its own (flickers).
+        quality, working_size: as for ``lowlight.enhance``: with "auto", frames longer than
+            1.5 working sizes (1280x720 and up, with the default 768) are rendered fast.
 
     Returns:
         A ``VideoResult``.
@@ -83,6 +93,8 @@ def enhance_video(
     """
     check_controls(exposure, strength)
     choose_tile(1, 1, tile)
+    choose_quality(1, 1, quality)
+    check_working_size(working_size)
     source, target = Path(src), Path(dst)
     if target.exists() and source.exists() and os.path.samefile(source, target):
         raise LowlightError(f"{target} is the input clip; write the result to another file")
@@ -100,6 +112,13 @@ def enhance_video(
             disable=None if progress else True,
         )
         stabiliser = TemporalStabiliser(model, time_constant=time_constant)
+        options = {
+            "tile": tile,
+            "exposure": exposure,
+            "strength": strength,
+            "quality": quality,
+            "working_size": working_size,
+        }
         writer = VideoWriter(target, info, reader.audio_stream, crf=crf)
         frames = 0
         with writer, stabiliser, bar:
@@ -108,9 +127,7 @@ def enhance_video(
                     writer.write_audio(item)
                     continue
                 batch = to_batch(to_float(item.rgb))
-                enhanced = stabiliser.enhance(
-                    batch, item.seconds, tile=tile, exposure=exposure, strength=strength
-                )
+                enhanced = stabiliser.enhance(batch, item.seconds, **options)
                 writer.write_frame(to_samples(from_batch(enhanced), 8), item.pts)
                 frames += 1
                 bar.update()

@@ -14,10 +14,9 @@ import torch
 from kornia.color import rgb_to_linear_rgb
 from torch import nn
 
-from lowlight.inference import choose_tile, enhance_tensor, tone_pass_input
+from lowlight.inference import WORKING_SIZE, enhance_tensor
 from lowlight.models import UnifiedLowLightEnhancer
 from lowlight.models.finishing import expose
-from lowlight.runners import model_device
 from lowlight.video.scene_cut import SceneCutDetector
 
 __all__ = ["TemporalStabiliser", "TONE_TIME_CONSTANT"]
@@ -102,14 +101,18 @@ class TemporalStabiliser:
         tile: int | None = None,
         exposure: float = 0.0,
         strength: float = 1.0,
+        quality: str = "auto",
+        working_size: int = WORKING_SIZE,
     ) -> torch.Tensor:
         """Enhance the next frame of the clip.
 
         Args:
             frame: float (1, 3, H, W) in [0, 1].
             seconds: its presentation time (the averages weigh frames by the time between).
-            tile, exposure, strength: as for ``lowlight.inference.enhance_tensor``; a frame
-                that is tiled takes its decisions from one pass over it reduced to a tile.
+            tile, exposure, strength, quality, working_size: as for
+                ``lowlight.inference.enhance_tensor``. A frame rendered fast, tiled or
+                large takes its decisions from the pass over it reduced to the working size,
+                which comes first.
 
         Returns:
             float (1, 3, H, W) in [0, 1].
@@ -120,8 +123,15 @@ class TemporalStabiliser:
             raise ValueError(f"expected one frame (1, 3, H, W), got {tuple(frame.shape)}")
         cut = self.cut_detector.is_cut(frame)
         self.cuts += cut
+        options = {
+            "tile": tile,
+            "exposure": exposure,
+            "strength": strength,
+            "quality": quality,
+            "working_size": working_size,
+        }
         if self.time_constant == 0:  # frame by frame: the averages stay empty, hooks idle
-            return enhance_tensor(self.model, frame, tile, exposure=exposure, strength=strength)
+            return enhance_tensor(self.model, frame, **options)
         if cut:
             self._averages.clear()
             self._weight = 1.0
@@ -130,16 +140,11 @@ class TemporalStabiliser:
             self._weight = _frame_weight(interval, self.time_constant)
         self._last_seconds = seconds
         self._pending_update = True
-        height, width = frame.shape[-2:]
-        chosen = choose_tile(height, width, tile)
-        if chosen is not None and (height > chosen or width > chosen):
-            with torch.inference_mode():  # the decisions, from the pass the tiles' tone follows
-                device = model_device(self.model, frame.device)
-                self.model(tone_pass_input(frame, chosen).to(device))
-        return enhance_tensor(self.model, frame, tile=tile, exposure=exposure, strength=strength)
+        return enhance_tensor(self.model, frame, **options)
 
     def _on_input(self, module: nn.Module, args: tuple) -> None:
-        """The first pass of each frame updates the averages; later ones (tiles) apply them."""
+        """The first pass of each frame (the reduced one where there is one) updates the
+        averages; later ones (the whole frame, tiles) apply them."""
         self._updating, self._pending_update = self._pending_update, False
         if self._updating:
             self._input_level = _linear_level(args[0])
