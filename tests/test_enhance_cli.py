@@ -160,6 +160,8 @@ def test_two_inputs_with_one_output_name_are_refused(photos, weights_file, tmp_p
         (["--weights", "absent.safetensors"], "weights file not found"),
         (["--strength", "1.5"], "strength must be between 0 and 1"),
         (["--exposure", "12"], "exposure must be between"),
+        (["--working-size", "8"], "working size must be between 32 and 2048, got 8"),
+        (["--quality", "best"], "invalid choice: 'best'"),
     ],
 )
 def test_usage_errors_exit_2(photos, weights_file, tmp_path, capsys, arguments, message):
@@ -167,7 +169,10 @@ def test_usage_errors_exit_2(photos, weights_file, tmp_path, capsys, arguments, 
     options = [] if inputs else arguments
     if "--weights" not in options:
         options += ["--weights", str(weights_file)]
-    code = _run(*(inputs or [photos]), "-o", tmp_path / "out", *options)
+    try:
+        code = _run(*(inputs or [photos]), "-o", tmp_path / "out", *options)
+    except SystemExit as exc:  # argparse's own refusals
+        code = exc.code
     assert code == 2
     assert message in capsys.readouterr().err
 
@@ -210,10 +215,12 @@ def test_a_summary_line_ends_the_output(photos, weights_file, tmp_path, capsys):
     captured = capsys.readouterr()
     last = captured.out.strip().splitlines()[-1]
     assert re.fullmatch(SUMMARY, last).groups()[:3] == ("3", "0", f"{out}{os.sep}"), last
-    # No terminal here: no bar, only the line naming the backend.
-    assert (
-        captured.err == f"lowlight enhance: backend PyTorch {torch.__version__} (cpu, 1 thread)\n"
-    )
+    # No terminal here: no bar, only the lines naming the backend and, once, the quality.
+    assert captured.err.splitlines() == [
+        f"lowlight enhance: backend PyTorch {torch.__version__} (cpu, 1 thread)",
+        "lowlight enhance: quality auto: full for a.png (28x20) and all pictures up to 1152 "
+        "pixels long",
+    ]
 
 
 def test_the_summary_counts_failures_too(photos, weights_file, tmp_path, capsys):
@@ -242,3 +249,36 @@ def test_the_bar_runs_over_the_files_on_a_terminal(
     # tqdm's disable=None draws the bar only when its stream is a terminal.
     assert settings["disable"] is disable and settings["total"] == 3
     assert settings["bar"].n == 3 and settings["unit"] == "image"
+
+
+def test_quality_fast_renders_as_the_api_does(weights_file, tmp_path, capsys):
+    from lowlight import enhance, load_model
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    source = _dark((60, 90, 3), 5)
+    Image.fromarray(source).save(folder / "wide.png")
+    out = tmp_path / "out"
+    options = ["--weights", weights_file, "--working-size", "32"]
+    assert _run(folder, "-o", out, "--quality", "fast", *options) == 0
+    model = load_model(weights_file)
+    expected = enhance(source, model=model, quality="fast", working_size=32)
+    assert np.array_equal(np.array(Image.open(out / "wide.png")), expected)
+    assert "quality auto" not in capsys.readouterr().err  # asked for, so not announced
+    assert _run(folder, "-o", tmp_path / "full", "--quality", "full", *options) == 0
+    full = np.array(Image.open(tmp_path / "full" / "wide.png"))
+    assert not np.array_equal(full, expected)
+
+
+def test_auto_says_once_which_quality_it_chose(weights_file, tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, shape in (("a.png", (60, 90, 3)), ("b.png", (20, 30, 3)), ("c.png", (50, 80, 3))):
+        Image.fromarray(_dark(shape)).save(folder / name)
+    options = ["--weights", weights_file, "--working-size", "32"]
+    assert _run(folder, "-o", tmp_path / "out", *options) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if "quality auto" in line]
+    assert notes == [
+        "lowlight enhance: quality auto: fast for a.png (90x60) and all pictures over 48 pixels "
+        "long"
+    ]

@@ -102,7 +102,7 @@ def test_enhance_says_which_backend_it_uses(
     Image.fromarray(_dark(20, 24)).save(tmp_path / "a.png")
     argv = ["enhance", str(tmp_path / "a.png"), "-o", str(tmp_path / "out")]
     assert main([*argv, "--weights", str(trained_weights), *options]) == 0
-    lines = capsys.readouterr().err.splitlines()
+    lines = [line for line in capsys.readouterr().err.splitlines() if "quality" not in line]
     if backend is None:
         assert lines == []
     else:

@@ -12,18 +12,25 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from lowlight.commands.options import add_model_options
+from lowlight.commands.options import add_model_options, add_quality_options
 from lowlight.devices import parse_device
 from lowlight.errors import LowlightError
 from lowlight.imageio import Job, find_inputs, output_format, plan_jobs, read_image, write_image
 from lowlight.imageio.batch import is_video
 from lowlight.imageio.pyav import import_av
 from lowlight.imageio.video_writer import DEFAULT_CRF
-from lowlight.inference import check_controls, choose_tile, enhance
+from lowlight.inference import (
+    AUTO_FAST_RATIO,
+    check_controls,
+    check_working_size,
+    choose_quality,
+    choose_tile,
+    enhance,
+)
 from lowlight.models import UnifiedLowLightEnhancer
 from lowlight.runners import BACKENDS, Runner, TorchRunner, load_runner
 
-__all__ = ["register", "run"]
+__all__ = ["register", "run", "QualityNote"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -47,6 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "-o", "--output", required=True, metavar="OUTDIR", help="folder to write results to"
     )
     add_model_options(parser)
+    add_quality_options(parser)
     parser.add_argument(
         "--exposure",
         type=float,
@@ -112,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     choose_tile(1, 1, args.tile)  # reject a bad --tile or control before any work
     check_controls(args.exposure, args.strength)
+    check_working_size(args.working_size)
     if not 0 <= args.crf <= 51:
         raise LowlightError(f"--crf must be between 0 and 51, got {args.crf}")
     extension = _extension(args.format)
@@ -130,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
     video_model = _video_model(runner, args) if videos else None
     _prepare_output_folder(output)
     say(f"backend {runner.description}")
+    note = QualityNote(args.quality, args.working_size, say)
     failed = 0
     # disable=None: the bar is drawn on a terminal only. It advances when a file is done.
     unit = "file" if videos else "image"
@@ -137,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     with bar:
         for job in jobs:
             try:
-                _enhance_file(job, runner, video_model, args)
+                _enhance_file(job, runner, video_model, args, note)
             except LowlightError as exc:
                 failed += 1
                 _report(job, str(exc))
@@ -150,6 +160,34 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(summary(len(jobs) - failed, failed, output, time.perf_counter() - start))
     return 1 if failed else 0
+
+
+class QualityNote:
+    """Says once per run, on the first picture, which quality ``--quality auto`` gave it and
+    the rule it follows; silent for a quality that was asked for.
+
+    Example:
+        >>> note = QualityNote("auto", 768, print)
+        >>> note(Path("IMG_1.jpg"), 3024, 4032)
+        quality auto: fast for IMG_1.jpg (4032x3024) and all pictures over 1152 pixels long
+        >>> note(Path("small.png"), 400, 600)
+    """
+
+    def __init__(self, quality: str, working_size: int, say: Callable[[str], None]) -> None:
+        self.quality, self.working_size, self.say = quality, working_size, say
+        self.said = quality != "auto"
+
+    def __call__(self, source: Path, height: int, width: int) -> None:
+        if self.said:
+            return
+        self.said = True
+        chosen = choose_quality(height, width, self.quality, self.working_size)
+        threshold = round(AUTO_FAST_RATIO * self.working_size)
+        which = "over" if chosen == "fast" else "up to"
+        self.say(
+            f"quality auto: {chosen} for {source.name} ({width}x{height}) and all pictures "
+            f"{which} {threshold} pixels long"
+        )
 
 
 def summary(enhanced: int, failed: int, output: Path, seconds: float) -> str:
@@ -201,8 +239,14 @@ def _enhance_file(
     runner: Runner,
     video_model: UnifiedLowLightEnhancer | None,
     args: argparse.Namespace,
+    note: QualityNote,
 ) -> None:
     if video_model is not None and is_video(job.source):
+        if not note.said:
+            from lowlight.imageio.video_reader import VideoReader
+
+            with VideoReader(job.source) as reader:
+                note(job.source, reader.info.height, reader.info.width)
         _enhance_video(job, video_model, args)
         return
     try:
@@ -210,6 +254,7 @@ def _enhance_file(
     except LowlightError as exc:
         raise LowlightError(f"{exc} (pass --format)") from exc
     source = read_image(job.source)
+    note(job.source, source.height, source.width)
     enhanced = enhance(source.rgb, **_options(runner, args))
     _make_parent(job.target)
     write_image(job.target, replace(source, rgb=enhanced))
@@ -236,6 +281,8 @@ def _options(model: Runner | UnifiedLowLightEnhancer, args: argparse.Namespace) 
         "progress": not args.quiet,
         "exposure": args.exposure,
         "strength": args.strength,
+        "quality": args.quality,
+        "working_size": args.working_size,
     }
 
 

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from lowlight.inference import DEFAULT_TILE
+from lowlight.inference import (
+    AUTO_FAST_RATIO,
+    DEFAULT_TILE,
+    QUALITIES,
+    WORKING_SIZE,
+    WORKING_SIZE_RANGE,
+)
 
-__all__ = ["add_model_options", "add_weights_option"]
+__all__ = ["add_model_options", "add_quality_options", "add_weights_option"]
 
 
 def add_weights_option(parser: argparse.ArgumentParser) -> None:
@@ -25,4 +31,29 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help=f"enhance in N x N tiles (0: never tile; default: {DEFAULT_TILE} for images over "
         "about 4 megapixels, else whole); smaller tiles use less memory",
+    )
+
+
+def add_quality_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--quality {auto,fast,full}`` and ``--working-size N``: how pictures are rendered."""
+    threshold = round(AUTO_FAST_RATIO * WORKING_SIZE)
+    parser.add_argument(
+        "--quality",
+        choices=QUALITIES,
+        default="auto",
+        help="full: every pixel goes through the network; fast: the network sees the picture "
+        "reduced to the working size and its result is carried to full resolution along the "
+        "picture's edges (a 12-megapixel photo in about a second); auto (the default): fast "
+        f"for pictures longer than {AUTO_FAST_RATIO:g} working sizes ({threshold} pixels), "
+        "full below",
+    )
+    low, high = WORKING_SIZE_RANGE
+    parser.add_argument(
+        "--working-size",
+        type=int,
+        default=WORKING_SIZE,
+        metavar="N",
+        help=f"the longer side, in pixels, of the reduced picture the fast quality runs the "
+        f"network on, and whose pass sets the tone of large pictures in either quality "
+        f"({low} to {high}; default {WORKING_SIZE}: 768x512, 0.39 megapixels, for a 3:2 photo)",
     )
