@@ -3,6 +3,7 @@ session, a cleared upload clears the page."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -60,7 +61,7 @@ def test_each_run_replaces_the_sessions_previous_results(model, tmp_path) -> Non
     assert choice["choices"] == [("chelsea_dark.png", 0), ("coffee_dark.png", 1)]
     assert choice["visible"] is True
     assert Path(download["value"]).name == "lowlight-enhanced.zip"
-    assert "**chelsea\\_dark.png**: 320 x 213" in status
+    assert "**chelsea\\_dark.png**: 320 x 213" in status and status.count(", full\n") == 2
     again = handler(uploads[:1], 1.0, 1.0, folder, progress=progress)
     assert not Path(folder).exists()
     assert Path(again[5]["value"]).name == "chelsea_dark-enhanced.png"
@@ -69,3 +70,10 @@ def test_each_run_replaces_the_sessions_previous_results(model, tmp_path) -> Non
     assert not Path(again[3]).exists()
     assert cleared[0] is None and cleared[4] == ""
     assert cleared[5]["interactive"] is False
+
+
+def test_the_status_says_which_photos_were_rendered_fast(model, tmp_path) -> None:
+    handler = page.enhance_handler(model, tmp_path / "results", None, "auto", working_size=128)
+    uploads = _uploads(tmp_path, "rocket_dark.png")  # 320 pixels long: over 1.5 x 128
+    status = handler(uploads, 0.0, 1.0, None, progress=RecordingProgress())[4]
+    assert re.search(r"\*\*rocket\\_dark\.png\*\*: 320 x 214, [0-9.]+ s, fast", status), status

@@ -38,6 +38,16 @@ def test_a_result_is_lowlight_enhance_written_in_the_uploads_format(model, tmp_p
     assert np.array_equal(photo.after, np.asarray(expected))
 
 
+def test_the_quality_options_reach_the_result(model, tmp_path) -> None:
+    upload = _upload(tmp_path, "chelsea_dark.png")
+    target = tmp_path / "chelsea_dark-enhanced.png"
+    photo = photos.enhance_photo(upload, model, target, quality="fast", working_size=100)
+    expected = lowlight.enhance(Image.open(upload), model=model, quality="fast", working_size=100)
+    assert np.array_equal(np.asarray(Image.open(target)), np.asarray(expected))
+    assert photo.quality == "fast"
+    assert photos.enhance_photo(upload, model, target, working_size=300).quality == "full"
+
+
 def test_sixteen_bits_and_metadata_are_kept(model, tmp_path) -> None:
     rgb = np.random.default_rng(0).uniform(0, 0.1, (24, 40, 3)).astype(np.float32)
     exif = Image.Exif()

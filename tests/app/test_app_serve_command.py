@@ -26,7 +26,10 @@ def test_without_the_extra_it_names_the_install_command(monkeypatch, capsys) -> 
     assert 'pip install "lowlight[app]"' in error and "Traceback" not in error
 
 
-@pytest.mark.parametrize("options", [["--port", "0"], ["--tile", "5"], ["--device", "gpu7"]])
+@pytest.mark.parametrize(
+    "options",
+    [["--port", "0"], ["--tile", "5"], ["--device", "gpu7"], ["--working-size", "4000"]],
+)
 def test_bad_options_fail_before_anything_loads(options, capsys) -> None:
     assert cli.main(["serve", *options]) == 2
     assert capsys.readouterr().err.startswith("lowlight serve: error: ")

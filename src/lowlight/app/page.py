@@ -20,6 +20,7 @@ from gradio.utils import get_upload_folder
 
 from lowlight.app.photos import Batch, enhance_photo, enhance_uploads, result_name
 from lowlight.errors import LowlightError
+from lowlight.inference import WORKING_SIZE
 from lowlight.models import UnifiedLowLightEnhancer
 
 __all__ = ["build_app", "enhance_handler", "describe", "results_area", "EXPOSURE_RANGE", "TITLE"]
@@ -40,7 +41,12 @@ def results_area() -> Path:
     return Path(get_upload_folder()) / "results"
 
 
-def build_app(model: UnifiedLowLightEnhancer, tile: int | None = None) -> gr.Blocks:
+def build_app(
+    model: UnifiedLowLightEnhancer,
+    tile: int | None = None,
+    quality: str = "auto",
+    working_size: int = WORKING_SIZE,
+) -> gr.Blocks:
     """The page and its ``/enhance`` API endpoint, enhancing with ``model``.
 
     Results are written under ``results_area()``; each browser session keeps only its latest
@@ -50,14 +56,17 @@ def build_app(model: UnifiedLowLightEnhancer, tile: int | None = None) -> gr.Blo
         model: the enhancer (see ``lowlight.load_model``).
         tile: see ``lowlight.inference.choose_tile`` (None: photos above about 4 megapixels
             are enhanced in tiles, with a progress bar over them).
+        quality, working_size: as for ``lowlight.enhance`` (auto: photos longer than 1152
+            pixels are rendered fast); the status says which each photo got.
     """
     area = results_area()
+    rendering = {"tile": tile, "quality": quality, "working_size": working_size}
     with gr.Blocks(title=TITLE, analytics_enabled=False) as blocks:
         gr.Markdown(_INTRO)
         with gr.Tabs():
             with gr.Tab("Photos"):
-                _photos_tab(model, area, tile)
-        gr.api(_api_endpoint(model, area, tile), api_name="enhance")
+                _photos_tab(model, area, rendering)
+        gr.api(_api_endpoint(model, area, rendering), api_name="enhance")
     return blocks
 
 
@@ -72,14 +81,15 @@ def describe(batch: Batch, exposure: float, strength: float) -> str:
         exposure +0.5 stops, strength 1.00
     """
     lines = [
-        f"- **{_escape(photo.name)}**: {photo.width} x {photo.height}, {photo.seconds:.2f} s"
+        f"- **{_escape(photo.name)}**: {photo.width} x {photo.height}, {photo.seconds:.2f} s, "
+        f"{photo.quality}"
         for photo in batch.photos
     ]
     lines += [f"- could not enhance {_escape(failure)}" for failure in batch.failures]
     return "\n".join(lines) + f"\n\nexposure {exposure:+.1f} stops, strength {strength:.2f}"
 
 
-def _photos_tab(model: UnifiedLowLightEnhancer, area: Path, tile: int | None) -> None:
+def _photos_tab(model: UnifiedLowLightEnhancer, area: Path, rendering: dict) -> None:
     with gr.Row():
         with gr.Column(scale=1):
             uploads = gr.File(
@@ -123,7 +133,7 @@ def _photos_tab(model: UnifiedLowLightEnhancer, area: Path, tile: int | None) ->
     folder = gr.State(None)
     gr.on(
         triggers=[uploads.change, exposure.change, strength.change],
-        fn=enhance_handler(model, area, tile),
+        fn=enhance_handler(model, area, **rendering),
         inputs=[uploads, exposure, strength, folder],
         outputs=[comparison, choice, pairs, folder, status, download],
         trigger_mode="always_last",
@@ -138,11 +148,18 @@ def _photos_tab(model: UnifiedLowLightEnhancer, area: Path, tile: int | None) ->
     )
 
 
-def enhance_handler(model: UnifiedLowLightEnhancer, area: Path, tile: int | None) -> Callable:
+def enhance_handler(
+    model: UnifiedLowLightEnhancer,
+    area: Path,
+    tile: int | None,
+    quality: str = "auto",
+    working_size: int = WORKING_SIZE,
+) -> Callable:
     """The page's function: uploads, exposure, strength and the session's previous results
     folder in; the comparison, the photo choice, the previews, the new results folder, the
     status text and the download button out. Progress goes to Gradio's bar over the passes
-    of the model."""
+    of the model. ``tile``, ``quality`` and ``working_size`` as for ``lowlight.enhance``."""
+    rendering = {"tile": tile, "quality": quality, "working_size": working_size}
 
     def enhance_all(
         files: list[str] | None,
@@ -164,7 +181,7 @@ def enhance_handler(model: UnifiedLowLightEnhancer, area: Path, tile: int | None
 
         run_folder = _new_folder(area)
         batch = enhance_uploads(
-            uploads, model, run_folder, exposure, strength, tile=tile, on_pass=report
+            uploads, model, run_folder, exposure, strength, on_pass=report, **rendering
         )
         shown = [(photo.before, photo.after) for photo in batch.photos]
         names = [(photo.name, index) for index, photo in enumerate(batch.photos)]
@@ -176,7 +193,7 @@ def enhance_handler(model: UnifiedLowLightEnhancer, area: Path, tile: int | None
     return enhance_all
 
 
-def _api_endpoint(model: UnifiedLowLightEnhancer, area: Path, tile: int | None) -> Callable:
+def _api_endpoint(model: UnifiedLowLightEnhancer, area: Path, rendering: dict) -> Callable:
     def enhance(image: FileData, exposure: float = 0.0, strength: float = 1.0) -> FileData:
         """Enhance one image: the result at full resolution, in the image's own format.
 
@@ -188,7 +205,7 @@ def _api_endpoint(model: UnifiedLowLightEnhancer, area: Path, tile: int | None) 
         upload = Path(image["path"] if isinstance(image, dict) else image.path)
         target = _new_folder(area) / result_name(upload.name)
         try:
-            photo = enhance_photo(upload, model, target, exposure, strength, tile=tile)
+            photo = enhance_photo(upload, model, target, exposure, strength, **rendering)
         except LowlightError as exc:
             raise gr.Error(html.escape(str(exc)), print_exception=False) from exc
         return FileData(path=str(photo.result), orig_name=photo.result.name)

@@ -18,7 +18,7 @@ from lowlight.errors import LowlightError
 from lowlight.imageio import atomic_write, output_format, read_image, write_image
 from lowlight.imageio.batch import CLASH_SUFFIX, IMAGE_EXTENSIONS
 from lowlight.imageio.samples import to_samples
-from lowlight.inference import enhance
+from lowlight.inference import WORKING_SIZE, choose_quality, enhance
 from lowlight.models import UnifiedLowLightEnhancer
 
 __all__ = [
@@ -55,6 +55,7 @@ class EnhancedPhoto:
             ``MAX_PREVIEW_SIDE`` pixels long.
         width, height: the photo's size in pixels (upright).
         seconds: the time from reading the upload to the written result.
+        quality: how it was rendered: "fast" or "full" (see ``lowlight.enhance``).
     """
 
     name: str
@@ -64,6 +65,7 @@ class EnhancedPhoto:
     width: int
     height: int
     seconds: float
+    quality: str = "full"
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,8 @@ def enhance_photo(
     strength: float = 1.0,
     tile: int | None = None,
     on_pass: Callable[[int, int], None] | None = None,
+    quality: str = "auto",
+    working_size: int = WORKING_SIZE,
 ) -> EnhancedPhoto:
     """Read ``upload``, enhance it and write the result to ``target`` (atomically).
 
@@ -119,6 +123,7 @@ def enhance_photo(
         exposure, strength: as for ``lowlight.enhance``.
         tile: see ``lowlight.inference.choose_tile`` (None: tiles above about 4 megapixels).
         on_pass: called with (passes done, passes in all) after each pass of the model.
+        quality, working_size: as for ``lowlight.enhance`` (auto: fast above 1152 pixels).
 
     Raises:
         LowlightError: the upload cannot be read or enhanced, or the result cannot be
@@ -134,6 +139,8 @@ def enhance_photo(
             exposure=exposure,
             strength=strength,
             on_pass=on_pass,
+            quality=quality,
+            working_size=working_size,
         )
         write_image(target, replace(source, rgb=rgb))
         seconds = time.perf_counter() - start
@@ -152,6 +159,7 @@ def enhance_photo(
         width=source.width,
         height=source.height,
         seconds=seconds,
+        quality=choose_quality(source.height, source.width, quality, working_size),
     )
 
 
@@ -163,6 +171,8 @@ def enhance_uploads(
     strength: float = 1.0,
     tile: int | None = None,
     on_pass: Callable[[int, int, int], None] | None = None,
+    quality: str = "auto",
+    working_size: int = WORKING_SIZE,
 ) -> Batch:
     """Enhance each upload into ``folder``; an upload that fails is reported, not raised.
 
@@ -174,6 +184,7 @@ def enhance_uploads(
         tile: see ``lowlight.inference.choose_tile`` (None: tiles above about 4 megapixels).
         on_pass: called with (upload index, passes done, passes in all) after each pass of
             the model.
+        quality, working_size: as for ``lowlight.enhance``.
     """
     photos: list[EnhancedPhoto] = []
     failures: list[str] = []
@@ -184,7 +195,15 @@ def enhance_uploads(
         report = None if on_pass is None else _for_upload(on_pass, index)
         try:
             photo = enhance_photo(
-                upload, model, folder / name, exposure, strength, tile=tile, on_pass=report
+                upload,
+                model,
+                folder / name,
+                exposure,
+                strength,
+                tile=tile,
+                on_pass=report,
+                quality=quality,
+                working_size=working_size,
             )
         except LowlightError as exc:
             failures.append(str(exc))

@@ -18,6 +18,7 @@ import gradio as gr
 
 from lowlight.app.page import build_app
 from lowlight.errors import LowlightError
+from lowlight.inference import WORKING_SIZE
 
 if TYPE_CHECKING:
     import torch
@@ -55,6 +56,8 @@ def serve(
     weights: str | os.PathLike | None = None,
     device: str | torch.device = "cpu",
     tile: int | None = None,
+    quality: str = "auto",
+    working_size: int = WORKING_SIZE,
 ) -> None:
     """Load the model, build the page and serve it until ``stop`` is set (by Ctrl+C).
 
@@ -67,7 +70,7 @@ def serve(
     from lowlight.weights import load_model
 
     model = load_model(weights, device=device)
-    blocks = build_app(model, tile=tile)
+    blocks = build_app(model, tile=tile, quality=quality, working_size=working_size)
     if stop.is_set():
         return
     shown_host = f"[{host}]" if ":" in host else host

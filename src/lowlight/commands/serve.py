@@ -9,10 +9,10 @@ import threading
 from collections.abc import Iterator
 
 from lowlight.app.environment import offline_environment
-from lowlight.commands.options import add_model_options
+from lowlight.commands.options import add_model_options, add_quality_options
 from lowlight.devices import parse_device
 from lowlight.errors import LowlightError
-from lowlight.inference import choose_tile
+from lowlight.inference import check_working_size, choose_tile
 
 __all__ = ["register", "run", "INSTALL_HINT"]
 
@@ -41,6 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     add_model_options(parser)
+    add_quality_options(parser)
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
     parser.set_defaults(handler=run)
 
@@ -48,7 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         raise LowlightError(f"--port must be between 1 and 65535, got {args.port}")
-    choose_tile(1, 1, args.tile)  # a bad --tile fails before anything is loaded
+    choose_tile(1, 1, args.tile)  # a bad --tile or working size fails before anything is loaded
+    check_working_size(args.working_size)
     device = parse_device(args.device)
     # Gradio reads where to keep its files when it is imported: the folder comes first.
     with _interrupt_as_event() as stop, offline_environment():
@@ -61,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
             raise LowlightError(
                 f"the web app needs {package}, which is not installed: {INSTALL_HINT}"
             ) from exc
-        serve(stop, args.host, args.port, args.weights, device, args.tile)
+        rendering = {"quality": args.quality, "working_size": args.working_size}
+        serve(stop, args.host, args.port, args.weights, device, args.tile, **rendering)
     print("lowlight serve: stopped; uploads and results removed")
     return 0
 
