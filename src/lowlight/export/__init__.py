@@ -18,11 +18,12 @@ from lowlight.export.to_onnx import (
     onnx_bytes,
     onnx_metadata,
 )
-from lowlight.export.wrapper import ImageOnlyEnhancer
+from lowlight.export.wrapper import FastEnhancer, ImageOnlyEnhancer
 
 __all__ = [
     "CACHE_VARIABLE",
     "CONTROL_SETTINGS",
+    "FastEnhancer",
     "INPUT_NAMES",
     "INSTALL_HINT",
     "MIN_OPSET",

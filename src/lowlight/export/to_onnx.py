@@ -16,7 +16,7 @@ import torch
 from lowlight import __version__
 from lowlight.errors import LowlightError
 from lowlight.export.extra import import_extra
-from lowlight.export.wrapper import ImageOnlyEnhancer
+from lowlight.export.wrapper import FastEnhancer, ImageOnlyEnhancer
 from lowlight.imageio.atomic import atomic_write
 from lowlight.models import UnifiedLowLightEnhancer
 
@@ -49,24 +49,36 @@ _DESCRIPTIONS = {
 
 
 def onnx_metadata(
-    model: UnifiedLowLightEnhancer, weights_metadata: Mapping[str, str] | None = None
+    model: UnifiedLowLightEnhancer,
+    weights_metadata: Mapping[str, str] | None = None,
+    working_size: int | None = None,
 ) -> dict[str, str]:
-    """The ``metadata_props`` of an exported model: version, provenance, inputs and output.
+    """The ``metadata_props`` of an exported model: version, provenance, quality, inputs and
+    output.
 
     Args:
         model: the enhancer exported.
         weights_metadata: the metadata of the safetensors file it was loaded from
             (``lowlight.weights.read_metadata``), if any: the training data is read from it.
+        working_size: the fast graph's working size; None for the full graph.
 
     Example:
         >>> metadata = onnx_metadata(UnifiedLowLightEnhancer())
-        >>> metadata["training_data"], metadata["input_image"][:28]
-        ('unknown', 'float32 (N, 3, H, W): RGB in')
+        >>> metadata["training_data"], metadata["quality"], metadata["input_image"][:28]
+        ('unknown', 'full: every pixel through the network', 'float32 (N, 3, H, W): RGB in')
     """
+    quality = "full: every pixel through the network"
+    if working_size is not None:
+        quality = (
+            f"fast: the network runs on the image reduced to a longer side of {working_size} "
+            "pixels and its result is rendered at full resolution along the image's edges "
+            "(lowlight.enhance(..., quality='fast'), for images longer than that)"
+        )
     return {
         "lowlight_version": __version__,
         "training_data": _training_data(weights_metadata or {}),
         "model_config": json.dumps(model.config),
+        "quality": quality,
         **_DESCRIPTIONS,
     }
 
@@ -92,6 +104,7 @@ def export_onnx(
     path: str | os.PathLike,
     opset: int | None = None,
     weights_metadata: Mapping[str, str] | None = None,
+    working_size: int | None = None,
 ) -> None:
     """Write ``model`` to ``path`` as a checked ONNX model (``onnx_bytes``), atomically.
 
@@ -99,7 +112,7 @@ def export_onnx(
         LowlightError: as ``onnx_bytes``, or ``path`` cannot be written (it is then left as
             it was).
     """
-    content = onnx_bytes(model, opset, weights_metadata)
+    content = onnx_bytes(model, opset, weights_metadata, working_size)
     try:
         with atomic_write(path) as handle:
             handle.write(content)
@@ -111,18 +124,21 @@ def onnx_bytes(
     model: UnifiedLowLightEnhancer,
     opset: int | None = None,
     weights_metadata: Mapping[str, str] | None = None,
+    working_size: int | None = None,
 ) -> bytes:
     """``model`` exported to a serialised ONNX model that has passed ``onnx.checker``.
 
-    The graph (``ImageOnlyEnhancer``) has the inputs ``image`` float32 (N, 3, H, W) in
-    [0, 1] with symbolic N, H and W (odd sizes too), ``exposure`` and ``strength`` float32
-    (N,), and the output ``enhanced`` (N, 3, H, W) in [0, 1]; ``onnx_metadata`` is stored in
-    its ``metadata_props``. The export is made from a float32 copy of the model on the CPU.
+    The graph (``ImageOnlyEnhancer``, or ``FastEnhancer`` with a working size) has the inputs
+    ``image`` float32 (N, 3, H, W) in [0, 1] with symbolic N, H and W (odd sizes too),
+    ``exposure`` and ``strength`` float32 (N,), and the output ``enhanced`` (N, 3, H, W) in
+    [0, 1]; ``onnx_metadata`` is stored in its ``metadata_props``. The export is made from a
+    float32 copy of the model on the CPU.
 
     Args:
         model: the enhancer; it is not changed.
         opset: the ONNX opset (at least ``MIN_OPSET``); None takes the exporter's default.
         weights_metadata: see ``onnx_metadata``.
+        working_size: export the fast quality with this working size; None: the full one.
 
     Raises:
         LowlightError: the ``onnx`` extra is missing, the opset is unavailable, or the export
@@ -132,7 +148,11 @@ def onnx_bytes(
     import_extra("onnxscript", "exporting to ONNX")
     if opset is not None and opset < MIN_OPSET:
         raise LowlightError(f"opset {opset} is not available: use --opset {MIN_OPSET} or higher")
-    wrapper = ImageOnlyEnhancer(copy.deepcopy(model).to("cpu", torch.float32)).eval()
+    network = copy.deepcopy(model).to("cpu", torch.float32)
+    if working_size is None:
+        wrapper = ImageOnlyEnhancer(network).eval()
+    else:
+        wrapper = FastEnhancer(network, working_size).eval()
     batch = _EXAMPLE_SHAPE[0]
     example = (torch.full(_EXAMPLE_SHAPE, 0.1), torch.zeros(batch), torch.ones(batch))
     sizes = {name: torch.export.Dim(name) for name in ("batch", "height", "width")}
@@ -161,7 +181,7 @@ def onnx_bytes(
     written = next(entry.version for entry in proto.opset_import if entry.domain == "")
     if opset is not None and written != opset:
         raise LowlightError(f"opset {opset} is not available: the exporter wrote opset {written}")
-    onnx.helper.set_model_props(proto, onnx_metadata(model, weights_metadata))
+    onnx.helper.set_model_props(proto, onnx_metadata(model, weights_metadata, working_size))
     proto.doc_string = "lowlight low-light enhancer: dark RGB in [0, 1] -> enhanced RGB in [0, 1]"
     try:
         onnx.checker.check_model(proto, full_check=True)

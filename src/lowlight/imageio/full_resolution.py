@@ -73,11 +73,16 @@ SPLIT_SOFTNESS = 0.02
 # A reduced pixel whose full-resolution pixels' luma varies by this many times the noise (or
 # by one 8-bit level on a clean picture) has half the weight of a flat one in the fits.
 MIXTURE_NOISE = 3.0
+# How much of both sides' data each side's fit takes in: enough that a window with a few of the
+# side's pixels has a steady fit, too little to move one with many.
+POOLED_WEIGHT = 0.05
 # How strongly each side's transform falls back on the one fitted to both sides: only where
 # that side has (almost) no pixels nearby.
 FALLBACK_WEIGHT = 1e-5
-# The fit's ridge: on dark pictures a window's colour variance is about 1e-4; much below
-# this, its variations count as flat.
+# The fit's ridge, at least: on dark pictures a window's colour variance is about 1e-4; much
+# below this, its variations count as flat. Where the reduced picture's own noise is larger
+# (little reduction of a noisy picture), the ridge is its variance: noise alone then moves no
+# transform, in particular across the colours of a grey patch, where nothing else varies.
 FIT_EPS = 1e-5
 # The fine detail is shrunk by this many times its robust standard deviation (on eval15 at
 # half size, 0.5 gave the best SSIM; 1 and more also take texture).
@@ -189,13 +194,19 @@ def detail_noise(image: torch.Tensor, reduced: torch.Tensor) -> torch.Tensor:
     return (median / _MAD_PER_SIGMA)[..., None, None]
 
 
-def fit_layers(reduced: torch.Tensor, result: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+def fit_layers(
+    reduced: torch.Tensor,
+    result: torch.Tensor,
+    weight: torch.Tensor,
+    ridge: torch.Tensor | float = FIT_EPS,
+) -> torch.Tensor:
     """The transforms of both sides and the level that splits them: (B, 25, h, w).
 
     Args:
         reduced: (B, 3, h, w), the reduced picture.
         result: (B, 3, h, w), what became of it.
         weight: (B, 1, h, w) in (0, 1], each reduced pixel's weight in the fits.
+        ridge: the fits' ridge, one number or (B, 1, 1, 1).
 
     Returns:
         Channels 0-11: the darker side's transform (laid out as ``fit_colour_affine``'s),
@@ -210,13 +221,17 @@ def fit_layers(reduced: torch.Tensor, result: torch.Tensor, weight: torch.Tensor
     centred = (reduced - guide_level, result - result_level)
     darker_moments = window_moments(*centred, weight * (1.0 - brighter), FIT_RADIUS)
     brighter_moments = window_moments(*centred, weight * brighter, FIT_RADIUS)
-    fallback = window_mean(solve_affine(darker_moments + brighter_moments, FIT_EPS), FIT_RADIUS)
+    both = darker_moments + brighter_moments
+    ridge = torch.as_tensor(ridge, dtype=reduced.dtype, device=reduced.device).reshape(-1, 1, 1)
+    fallback = window_mean(solve_affine(both, ridge), FIT_RADIUS)
     layers = []
     for moments in (darker_moments, brighter_moments):
-        # Each pixel's transform: the mean of its windows', each weighted by how many of the
-        # side's pixels it holds, so that a window without them has no say.
+        # A little of both sides' data steadies the fit of a window where the side has few
+        # pixels; each pixel's transform is then the mean of its windows', each weighted by
+        # how many of the side's own pixels it holds, so that a window without them has no say.
+        transforms = solve_affine(moments + POOLED_WEIGHT * both, ridge)
         mass = moments[:, :1]
-        weighted = window_mean(mass * solve_affine(moments, FIT_EPS), FIT_RADIUS)
+        weighted = window_mean(mass * transforms, FIT_RADIUS)
         weighted = weighted + FALLBACK_WEIGHT * fallback
         layer = weighted / (window_mean(mass, FIT_RADIUS) + FALLBACK_WEIGHT)
         layers.append(uncentre(layer, guide_level, result_level))
@@ -266,7 +281,12 @@ def render_full_resolution(
     if variance is not None:
         spread = (MIXTURE_NOISE * noise.mean(dim=1, keepdim=True)) ** 2 + _LEVEL**2
         weight = 1.0 / (1.0 + variance.to(image.device, image.dtype) / spread)
-    coarse = torch.cat([fit_layers(reduced, result, weight), reduced], dim=1)
+    # The reduced picture's noise: the full picture's, of which the detail holds all but a
+    # share of 1 / reduction (in pixels).
+    reduction = image.shape[-2] * image.shape[-1] / (reduced.shape[-2] * reduced.shape[-1])
+    reduced_noise = noise.square().mean(dim=1, keepdim=True) / torch.sym_max(reduction - 1.0, 1.0)
+    ridge = reduced_noise.clamp_min(FIT_EPS)
+    coarse = torch.cat([fit_layers(reduced, result, weight, ridge), reduced], dim=1)
     threshold = DETAIL_SHRINK * noise
     height, width = image.shape[-2:]
     rows = torch.arange(height, device=image.device)
@@ -296,10 +316,12 @@ def _render_rows(
     base = upsampled[:, 25:28]
     detail = image_rows - base
     shrunk = base + (detail - detail.clamp(-threshold, threshold))
-    darker = _transform(upsampled[:, :12], shrunk)
-    brighter = _transform(upsampled[:, 12:24], shrunk)
+    # Each side's transform is bounded before the two are mixed: a pixel near the split
+    # takes a little of the other side's, which may extrapolate far beyond its own pixels.
+    darker = _transform(upsampled[:, :12], shrunk).clamp_(0.0, 1.0)
+    brighter = _transform(upsampled[:, 12:24], shrunk).clamp_(0.0, 1.0)
     level = (exposure_guide(image_rows) - upsampled[:, 24:25]) / SPLIT_SOFTNESS
-    return torch.lerp(darker, brighter, torch.sigmoid(level)).clamp(0.0, 1.0)
+    return torch.lerp(darker, brighter, torch.sigmoid(level))
 
 
 def _transform(coefficients: torch.Tensor, rgb: torch.Tensor) -> torch.Tensor:

@@ -168,9 +168,10 @@ def window_moments(
     return window_mean(stacked, radius)
 
 
-def solve_affine(moments: torch.Tensor, eps: float) -> torch.Tensor:
+def solve_affine(moments: torch.Tensor, eps: float | torch.Tensor) -> torch.Tensor:
     """The ridge least-squares transforms of ``window_moments``: (B, 12, h, w), laid out as
-    ``fit_colour_affine``'s (an empty window gives the transform 0)."""
+    ``fit_colour_affine``'s (an empty window gives the transform 0); ``eps`` is one number or
+    one per picture, (B, 1, 1)."""
     mass = moments[:, :1]
     normalised = (moments[:, 1:] / mass.clamp_min(torch.finfo(mass.dtype).tiny)).unbind(1)
     mean_guide, mean_result, products = normalised[:3], normalised[3:6], normalised[6:]
