@@ -1,19 +1,24 @@
-"""Speed and peak memory of ``lowlight.enhance`` on photos of common sizes, per backend.
+"""Speed and peak memory of ``lowlight.enhance``, fast against full, per backend; and the
+quality of the fast rendering against the full one (``fast_quality.py``), in one run.
 
 Every measurement runs in a fresh child process (so its peak resident memory is its own): it
-loads the runner of one backend (``lowlight.load_runner``), makes one untimed warm-up call on
-the picture (on one tile of it where the picture is tiled), then times one enhancement. The
-backends take turns, in alternating order from one repeat to the next, so that they share
-whatever else the machine is running; the table gives each backend's median time over the
-repeats, the median CPU time (user and system, all threads: less sensitive than wall time to
-a machine shared with other work, though waiting threads that spin count too) and the largest
-peak. 6000x4000 is tiled automatically. The ONNX model is exported
-into the cache (``$LOWLIGHT_CACHE``) before any timing.
+loads the runner of one backend (``lowlight.load_runner``), makes one untimed warm-up call
+(on the whole picture for the fast quality, on one tile of it where the full quality tiles
+it), then times one enhancement. The cases (backend x quality) take turns, in alternating
+order from one repeat to the next, so that they share whatever else the machine is running;
+the table gives each case's median time over the repeats, the median CPU time (user and
+system, all threads: less sensitive than wall time to a machine shared with other work,
+though waiting threads that spin count too) and the largest peak. The picture is random
+dark noise; 6000x4000 is tiled automatically in full quality. Below 1.5 working sizes
+``--quality fast`` renders in full (there is little to reduce), so 600x400 is the same both
+ways. The ONNX model is exported into the cache (``$LOWLIGHT_CACHE``) before any timing.
 
-    python benchmarks/enhance_speed.py [--weights FILE] [--threads 2] [--runs 5] [--large-runs 2]
-        [--backends pytorch,onnxruntime] [--sizes 600x400,1920x1080,6000x4000]
+    python benchmarks/enhance_speed.py [--weights FILE] [--threads 2] [--runs 3]
+        [--large-runs 1] [--backends pytorch,onnxruntime] [--qualities fast,full]
+        [--sizes 600x400,1920x1080,4032x3024,6000x4000] [--working-size 768]
+        [--no-quality-figures]
 
-Prints a Markdown table and writes JSON (``--json``, default
+Prints Markdown tables and writes JSON (``--json``, default
 ``benchmarks/results/enhance_speed.json``).
 """
 
@@ -29,107 +34,156 @@ import sys
 from pathlib import Path
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "enhance_speed.json"
-SIZES = ("600x400", "1920x1080", "6000x4000")
+SIZES = ("600x400", "1920x1080", "4032x3024", "6000x4000")
 NAMES = {"pytorch": "PyTorch", "onnxruntime": "ONNX Runtime"}
-# Pictures above this many pixels are enhanced in tiles, slowly: they get --large-runs repeats.
+# Pictures above this many pixels are slow in full quality: they get --large-runs repeats.
 LARGE = 2**22
 
 _CHILD = """
 import json, resource, sys, time
 import numpy as np, torch
 import lowlight
-from lowlight.inference import AUTO_TILE_PIXELS, DEFAULT_TILE
-width, height, threads, weights, backend = sys.argv[1:6]
-width, height = int(width), int(height)
+from lowlight.inference import AUTO_TILE_PIXELS, DEFAULT_TILE, choose_quality
+width, height, threads, weights, backend, quality, side = sys.argv[1:8]
+width, height, side = int(width), int(height), int(side)
 torch.set_num_threads(int(threads))
 runner = lowlight.load_runner(weights or None, backend=backend)
 rng = np.random.default_rng(0)
 image = (rng.random((height, width, 3)) * 40).astype(np.uint8)
-side = DEFAULT_TILE if width * height > AUTO_TILE_PIXELS else max(width, height)
-lowlight.enhance(image[:side, :side], model=runner)
+rendered = choose_quality(height, width, quality, side)
+options = {"model": runner, "quality": quality, "working_size": side}
+if rendered == "full" and width * height > AUTO_TILE_PIXELS:
+    lowlight.enhance(image[:DEFAULT_TILE, :DEFAULT_TILE], **options)
+else:
+    lowlight.enhance(image, **options)
 before = resource.getrusage(resource.RUSAGE_SELF)
 start = time.perf_counter()
-lowlight.enhance(image, model=runner)
+lowlight.enhance(image, **options)
 seconds = time.perf_counter() - start
 after = resource.getrusage(resource.RUSAGE_SELF)
 cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 peak_mb = after.ru_maxrss / 1024
-result = {"seconds": seconds, "cpu_s": cpu, "peak_rss_mb": peak_mb, "runner": runner.description}
+result = {"seconds": seconds, "cpu_s": cpu, "peak_rss_mb": peak_mb,
+          "runner": runner.description, "rendered": rendered}
 print(json.dumps(result))
 """
 
 
-def measure(size: str, backend: str, threads: int, weights: str) -> dict:
+def measure(size: str, backend: str, quality: str, args: argparse.Namespace) -> dict:
     """One child process: time and peak memory of one enhancement at ``size``."""
     width, height = size.split("x")
-    args = [width, height, str(threads), weights, backend]
+    options = [str(args.threads), args.weights, backend, quality, str(args.working_size)]
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD, *args], capture_output=True, text=True, check=False
+        [sys.executable, "-c", _CHILD, width, height, *options],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
-        raise SystemExit(f"{size} with {backend} failed:\n{done.stderr}")
+        raise SystemExit(f"{size} with {backend}, {quality}, failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def speed_rows(args: argparse.Namespace) -> list[dict]:
+    """Every size, backend and quality: median seconds, CPU seconds, peak memory."""
+    cases = [(b, q) for b in args.backends.split(",") for q in args.qualities.split(",")]
+    rows = []
+    for size in args.sizes.split(","):
+        width, height = map(int, size.split("x"))
+        results: dict[tuple, list[dict]] = {case: [] for case in cases}
+        for repeat in range(args.large_runs if width * height > LARGE else args.runs):
+            for case in cases if repeat % 2 == 0 else cases[::-1]:
+                results[case].append(measure(size, *case, args))
+        medians = {case: statistics.median(r["seconds"] for r in results[case]) for case in cases}
+        for (backend, quality), measured in results.items():
+            full = medians.get((backend, "full"))
+            rows.append(
+                {
+                    "size": size,
+                    "backend": backend,
+                    "quality": quality,
+                    "rendered": measured[0]["rendered"],
+                    "runner": measured[0]["runner"],
+                    "median_s": medians[(backend, quality)],
+                    "median_cpu_s": statistics.median(r["cpu_s"] for r in measured),
+                    "times_s": [r["seconds"] for r in measured],
+                    "peak_rss_mb": max(r["peak_rss_mb"] for r in measured),
+                    "speedup_over_full": full / medians[(backend, quality)] if full else None,
+                }
+            )
+    return rows
+
+
+def print_speed(rows: list[dict], args: argparse.Namespace, load: dict) -> None:
+    print(
+        f"lowlight.enhance, {args.threads} threads, {cpu_name()}, working size "
+        f"{args.working_size}, load average {load['before'][0]:.1f} before and "
+        f"{load['after'][0]:.1f} after"
+    )
+    print("| size | backend | quality | median s | x faster than full | CPU s | runs | peak MB |")
+    print("|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        quality = row["quality"] + ("" if row["rendered"] == row["quality"] else " (= full)")
+        speedup = f"{row['speedup_over_full']:.1f}" if row["speedup_over_full"] else ""
+        print(
+            f"| {row['size']} | {NAMES[row['backend']]} | {quality} | {row['median_s']:.3f} | "
+            f"{speedup} | {row['median_cpu_s']:.2f} | {len(row['times_s'])} | "
+            f"{row['peak_rss_mb']:.0f} |"
+        )
+
+
+def cpu_name() -> str:
+    """The CPU's model name and the features that matter to the kernels (Linux), else the
+    machine's architecture."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.machine()
+    name = next((line.split(":", 1)[1].strip() for line in info.splitlines()
+                 if line.startswith("model name")), platform.machine())  # fmt: skip
+    flags = next((line.split(":", 1)[1].split() for line in info.splitlines()
+                  if line.startswith("flags")), [])  # fmt: skip
+    features = [name for flag, name in (("avx512f", "AVX-512"), ("amx_tile", "AMX"),
+                ("avx2", "AVX2")) if flag in flags]  # fmt: skip
+    shown = features[:2] if "AVX-512" in features else features
+    return f"{name}" + (f" ({', '.join(shown)})" if shown else "") + f", {os.cpu_count()} cores"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", default="", help="safetensors file (default: shipped)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--runs", type=int, default=5, help="repeats below 4 megapixels")
-    parser.add_argument("--large-runs", type=int, default=2, help="repeats above")
+    parser.add_argument("--runs", type=int, default=3, help="repeats below 4 megapixels")
+    parser.add_argument("--large-runs", type=int, default=1, help="repeats above")
     parser.add_argument("--backends", default="pytorch,onnxruntime")
+    parser.add_argument("--qualities", default="fast,full")
     parser.add_argument("--sizes", default=",".join(SIZES))
+    parser.add_argument("--working-size", type=int, default=768)
+    parser.add_argument("--no-quality-figures", action="store_true", help="speed and memory only")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
     args = parser.parse_args(argv)
-    backends = args.backends.split(",")
-    if "onnxruntime" in backends:
+    if "onnxruntime" in args.backends.split(","):
         import lowlight
 
         lowlight.load_runner(args.weights or None, backend="onnxruntime")  # export, untimed
     load_before = os.getloadavg()
-    rows = []
-    for size in args.sizes.split(","):
-        width, height = map(int, size.split("x"))
-        results: dict[str, list[dict]] = {backend: [] for backend in backends}
-        for repeat in range(args.large_runs if width * height > LARGE else args.runs):
-            for backend in backends if repeat % 2 == 0 else backends[::-1]:
-                results[backend].append(measure(size, backend, args.threads, args.weights))
-        first = statistics.median(result["seconds"] for result in results[backends[0]])
-        for backend, measured in results.items():
-            median = statistics.median(result["seconds"] for result in measured)
-            rows.append(
-                {
-                    "size": size,
-                    "backend": backend,
-                    "runner": measured[0]["runner"],
-                    "median_s": median,
-                    "median_cpu_s": statistics.median(result["cpu_s"] for result in measured),
-                    "times_s": [result["seconds"] for result in measured],
-                    "peak_rss_mb": max(result["peak_rss_mb"] for result in measured),
-                    "relative_to_first": median / first,
-                }
-            )
+    rows = speed_rows(args)
     load = {"before": load_before, "after": os.getloadavg()}
-    print(
-        f"lowlight.enhance, {args.threads} threads, {platform.processor() or platform.machine()}, "
-        f"load average {load['before'][0]:.1f} before and {load['after'][0]:.1f} after"
-    )
-    first = NAMES[backends[0]]
-    print(f"| size | backend | median s | x {first} | CPU s | runs | peak RSS MB |")
-    print("|---|---|---|---|---|---|---|")
-    for row in rows:
-        print(
-            f"| {row['size']} | {NAMES[row['backend']]} | {row['median_s']:.3f} | "
-            f"{row['relative_to_first']:.2f} | {row['median_cpu_s']:.2f} | "
-            f"{len(row['times_s'])} | {row['peak_rss_mb']:.0f} |"
-        )
-    args.json.parent.mkdir(parents=True, exist_ok=True)
+    print_speed(rows, args, load)
     report = {
         "threads": args.threads,
+        "cpu": cpu_name(),
         "weights": args.weights or "default",
+        "working_size": args.working_size,
         "load_average": load,
         "cases": rows,
     }
+    if not args.no_quality_figures:
+        import fast_quality
+
+        report["quality"] = fast_quality.measure_all(args.weights, args.threads)
+        fast_quality.print_all(report["quality"])
+    args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=1))
     return 0
 

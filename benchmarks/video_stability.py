@@ -25,11 +25,17 @@ video encoding, which would add its own differences). Reported:
   divided by the gain (the input's own is the reference);
 - frames per second of ``lowlight.enhance_video`` on a 1280x720 clip (decoding, enhancing,
   H.264 encoding), modes interleaved in one process so they share the machine's load,
-  median of ``--repeats``;
+  median of ``--repeats``; and of ``lowlight enhance`` on a 1280x720 clip of
+  ``--command-frames`` frames, loading included, as a user runs it (the stabilised mode);
 - peak memory (ru_maxrss) of one child process per run enhancing a 320x180 clip of
   ``--frames`` frames, and one ten times longer; the bar is 1.2x.
 
-    python benchmarks/video_stability.py [--weights FILE] [--threads 2]
+    python benchmarks/video_stability.py [--weights FILE] [--threads 2] [--size 384x256]
+        [--quality auto|fast|full] [--working-size 768]
+
+``--quality`` and ``--working-size`` are those of ``lowlight enhance`` and apply to every clip:
+at the default 384x256 the clips are rendered in full; at ``--size 1280x720`` (the photos are
+enlarged as needed) ``auto`` renders them fast.
 
 Prints Markdown tables (with the machine's load average) and writes JSON to
 ``benchmarks/results/video_stability.json``. Needs PyAV (``lowlight[video]``) and
@@ -78,12 +84,18 @@ print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_max
 """
 
 
-def photo(name: str, scale: float = 1.5) -> torch.Tensor:
-    """A ``skimage.data`` photograph in linear light, (3, H, W), enlarged ``scale`` times."""
+def photo(name: str, scale: float = 1.5, at_least: tuple[int, int] = (0, 0)) -> torch.Tensor:
+    """A ``skimage.data`` photograph in linear light, (3, H, W), enlarged ``scale`` times, or
+    more where it must be at least ``at_least`` (H, W)."""
     import skimage.data  # a test dependency, needed only here
 
     picture = torch.from_numpy(getattr(skimage.data, name)()).permute(2, 0, 1)[None] / 255.0
-    size = [round(side * scale) for side in picture.shape[-2:]]
+    needed = max(want / have for want, have in zip(at_least, picture.shape[-2:], strict=True))
+    scale = max(scale, needed)
+    size = [
+        max(round(side * scale), want)
+        for side, want in zip(picture.shape[-2:], at_least, strict=True)
+    ]
     return rgb_to_linear_rgb(F.interpolate(picture, size=size, mode="bicubic").clamp(0, 1))[0]
 
 
@@ -106,7 +118,10 @@ def underexpose(clean: torch.Tensor, seed: int) -> torch.Tensor:
 
 def clips(size: tuple[int, int]) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     """name -> (clean sRGB frames, dark noisy frames), each (N, 3, H, W) in [0, 1]."""
-    coffee, astronaut, chelsea = photo("coffee"), photo("astronaut"), photo("chelsea")
+    height, width = size
+    room = (height, width + PAN_STEP * 48)
+    coffee, astronaut = photo("coffee", at_least=room), photo("astronaut", at_least=room)
+    chelsea = photo("chelsea", at_least=size)
     linear = {
         "pan": pan(coffee, 48, size, PAN_STEP),
         "cut": torch.cat([pan(coffee, CUT, size, PAN_STEP), pan(astronaut, CUT, size, PAN_STEP)]),
@@ -118,13 +133,15 @@ def clips(size: tuple[int, int]) -> dict[str, tuple[torch.Tensor, torch.Tensor]]
     }
 
 
-def enhance_frames(model, frames: torch.Tensor, time_constant: float | None) -> tuple:
+def enhance_frames(
+    model, frames: torch.Tensor, time_constant: float | None, rendering: dict
+) -> tuple:
     """Frames enhanced in order as ``enhance_video`` does, quantised to 8 bits; the cuts."""
     options = {} if time_constant is None else {"time_constant": time_constant}
     results = []
     with TemporalStabiliser(model, **options) as stabiliser:
         for index, frame in enumerate(frames):
-            enhanced = stabiliser.enhance(frame[None], index / RATE)
+            enhanced = stabiliser.enhance(frame[None], index / RATE, **rendering)
             results.append(torch.from_numpy(to_samples(from_batch(enhanced), 8)))
     return torch.stack(results).permute(0, 3, 1, 2).float() / 255, stabiliser.cuts
 
@@ -138,7 +155,7 @@ def mabd(frames: torch.Tensor) -> float:
     return float((luma[1:] - luma[:-1]).abs().mean())
 
 
-def stability(model, size: tuple[int, int]) -> list[dict]:
+def stability(model, size: tuple[int, int], rendering: dict) -> list[dict]:
     rows = []
     for name, (clean, dark) in clips(size).items():
         base = {"clip": name, "frames": len(dark)}
@@ -149,7 +166,7 @@ def stability(model, size: tuple[int, int]) -> list[dict]:
         levels = {}
         for mode, time_constant in MODES.items():
             start = time.perf_counter()
-            output, cuts = enhance_frames(model, dark, time_constant)
+            output, cuts = enhance_frames(model, dark, time_constant, rendering)
             seconds = time.perf_counter() - start
             levels[mode] = output.mean(dim=(1, 2, 3))
             gain = float(output.mean() / dark.mean())
@@ -180,21 +197,38 @@ def write_clip(path: Path, frames: torch.Tensor) -> None:
         container.mux(stream.encode(None))
 
 
-def speed(model, folder: Path, frames: int, repeats: int) -> dict:
+def speed(model, folder: Path, frames: int, repeats: int, rendering: dict) -> dict:
     """Median frames per second of enhance_video at 1280x720, modes interleaved."""
     clip, first = folder / "720p.mp4", folder / "first.mp4"
     dark = underexpose(pan(photo("rocket", 2.2), frames, (720, 1280), PAN_STEP), 7)
     write_clip(clip, dark)
     write_clip(first, dark[:1])
-    lowlight.enhance_video(first, folder / "warm-up.mp4", model=model)  # first-call costs
+    lowlight.enhance_video(first, folder / "warm-up.mp4", model=model, **rendering)
     rates: dict[str, list[float]] = {mode: [] for mode in MODES}
     for _ in range(repeats):
         for mode, time_constant in MODES.items():
             options = {} if time_constant is None else {"time_constant": time_constant}
             start = time.perf_counter()
-            lowlight.enhance_video(clip, folder / "out.mp4", model=model, **options)
+            lowlight.enhance_video(clip, folder / "out.mp4", model=model, **options, **rendering)
             rates[mode].append(frames / (time.perf_counter() - start))
     return {mode: statistics.median(values) for mode, values in rates.items()}
+
+
+def command_speed(folder: Path, frames: int, threads: int, weights: str, rendering: dict) -> dict:
+    """Frames per second of ``lowlight enhance`` on a 1280x720 clip, loading included."""
+    clip = folder / "command.mp4"
+    write_clip(clip, underexpose(pan(photo("rocket", 2.2), frames, (720, 1280), PAN_STEP), 9))
+    command = [sys.executable, "-m", "lowlight", "enhance", str(clip), "-o", str(folder / "cli")]
+    command += ["--quiet", "--quality", rendering["quality"]]
+    command += ["--working-size", str(rendering["working_size"])]
+    command += ["--weights", weights] if weights else []
+    environment = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=environment)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"lowlight enhance failed:\n{done.stderr}")
+    return {"frames": frames, "seconds": seconds, "frames_per_second": frames / seconds}
 
 
 def memory(folder: Path, frames: int, threads: int, weights: str) -> dict:
@@ -214,8 +248,17 @@ def memory(folder: Path, frames: int, threads: int, weights: str) -> dict:
     return result
 
 
-def report(rows: list[dict], rates: dict, peaks: dict, load: str, size: tuple) -> None:
-    print(f"Temporal stability at {size[1]}x{size[0]}, {RATE} fps; load average: {load}")
+def report(
+    rows: list[dict],
+    rates: dict,
+    command: dict,
+    peaks: dict,
+    load: str,
+    size: tuple,
+    rendering: dict,
+) -> None:
+    quality = f"quality {rendering['quality']}, working size {rendering['working_size']}"
+    print(f"Temporal stability at {size[1]}x{size[0]}, {RATE} fps, {quality}; load average: {load}")
     print("| clip | mode | flicker | gain | flicker / (input's x gain) | MABD | cuts |")
     print("|---|---|---|---|---|---|---|")
     for row in rows:
@@ -237,6 +280,8 @@ def report(rows: list[dict], rates: dict, peaks: dict, load: str, size: tuple) -
     print("\n| 1280x720 | frames per second |\n|---|---|")
     for mode, rate in rates.items():
         print(f"| {mode} | {rate:.2f} |")
+    print(f"| lowlight enhance, {command['frames']} frames, loading included | "
+          f"{command['frames_per_second']:.2f} |")  # fmt: skip
     short, long = sorted(peaks)
     ratio = peaks[long] / peaks[short]
     print(f"\nPeak memory (320x180): {short} frames {peaks[short]:.0f} MB, {long} frames "
@@ -251,26 +296,43 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed-frames", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--frames", type=int, default=6, help="memory: the short clip")
-    parser.add_argument("--json", type=Path, default=RESULTS / "video_stability.json")
+    parser.add_argument("--command-frames", type=int, default=48)
+    parser.add_argument("--quality", choices=("auto", "fast", "full"), default="auto")
+    parser.add_argument("--working-size", type=int, default=768)
+    parser.add_argument("--json", type=Path, help="default: results/video_stability[-SIZE].json")
     args = parser.parse_args(argv)
+    default_size = parser.get_default("size")
+    suffix = (
+        ""
+        if args.size == default_size and args.quality == "auto"
+        else f"-{args.size}-{args.quality}"
+    )
+    args.json = args.json or RESULTS / f"video_stability{suffix}.json"
     torch.set_num_threads(args.threads)
     width, height = (int(side) for side in args.size.split("x"))
     model = lowlight.load_model(args.weights or None)
+    rendering = {"quality": args.quality, "working_size": args.working_size}
     with torch.inference_mode():
-        rows = stability(model, (height, width))
+        rows = stability(model, (height, width), rendering)
     with tempfile.TemporaryDirectory() as folder:
-        rates = speed(model, Path(folder), args.speed_frames, args.repeats)
+        rates = speed(model, Path(folder), args.speed_frames, args.repeats, rendering)
+        command = command_speed(
+            Path(folder), args.command_frames, args.threads, args.weights, rendering
+        )
         peaks = memory(Path(folder), args.frames, args.threads, args.weights)
     load = " ".join(f"{value:.1f}" for value in os.getloadavg())
-    report(rows, rates, peaks, load, (height, width))
+    report(rows, rates, command, peaks, load, (height, width), rendering)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     result = {
         "weights": args.weights or "default",
         "threads": args.threads,
         "load_average": load,
         "size": args.size,
+        "quality": args.quality,
+        "working_size": args.working_size,
         "stability": rows,
         "frames_per_second_1280x720": rates,
+        "command_1280x720": command,
         "peak_rss_mb_320x180": peaks,
         "bars": {"flicker_ratio": FLICKER_BAR, "memory_ratio": MEMORY_BAR},
     }

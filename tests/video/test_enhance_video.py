@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from video_clips import TONE_HZ, dark_frames, dominant_frequency, read_clip, write_clip
 
 import lowlight
@@ -101,6 +102,19 @@ def test_crf_sets_the_quality(fresh_model, tmp_path) -> None:
     assert (tmp_path / "coarse.mp4").stat().st_size < (tmp_path / "fine.mp4").stat().st_size / 2
     with pytest.raises(LowlightError, match="crf"):
         _enhance(clip, tmp_path / "bad.mp4", fresh_model, crf=60)
+
+
+def test_large_frames_are_rendered_fast(fresh_model, tmp_path) -> None:
+    clip = write_clip(tmp_path / "in.mp4", dark_frames(3, size=(96, 128)))
+    sizes = []
+    hook = fresh_model.register_forward_pre_hook(lambda _, a: sizes.append(a[0].shape[-2:]))
+    try:
+        result = _enhance(clip, tmp_path / "out.mp4", fresh_model, working_size=64)
+    finally:
+        hook.remove()
+    assert result.frames == 3 and sizes == [torch.Size([48, 64])] * 3  # 128 > 1.5 x 64
+    with pytest.raises(LowlightError, match="unknown quality"):
+        _enhance(clip, tmp_path / "bad.mp4", fresh_model, quality="best")
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated"])

@@ -102,6 +102,24 @@ def test_tiled_frames_share_the_averaged_decisions(fresh_model) -> None:
     assert abs(float(tiled[-1].mean() - whole[-1].mean())) < 0.02
 
 
+def test_fast_frames_take_their_decisions_from_the_one_reduced_pass() -> None:
+    # On the fast path the network sees each frame once, reduced; the shipped model's steadied
+    # decisions then hold the rendered frames as steady as whole ones.
+    from lowlight.weights import load_model
+
+    model = load_model()
+    frames = _batches(dark_frames(16, size=(72, 96)))
+    sizes = []
+    handle = model.register_forward_pre_hook(lambda _, args: sizes.append(args[0].shape[-2:]))
+    try:
+        fast = _enhanced(model, frames, quality="fast", working_size=48)
+    finally:
+        handle.remove()
+    assert sizes == [torch.Size([36, 48])] * 16
+    frame_by_frame = _enhanced(model, frames, 0.0, quality="fast", working_size=48)
+    assert _flicker(fast) < 0.75 * _flicker(frame_by_frame)
+
+
 def test_controls_apply_to_every_frame(fresh_model) -> None:
     frames = _batches(dark_frames(4))
     plain = _enhanced(fresh_model, frames)

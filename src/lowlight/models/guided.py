@@ -9,6 +9,8 @@ statistics with ``window_mean``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 import torch.nn.functional as F
 
@@ -145,27 +147,48 @@ def fit_colour_affine(
     # bright pictures, where a window's variance is a small difference of large numbers.
     guide_level = guide.mean(dim=(2, 3), keepdim=True)
     result_level = result.mean(dim=(2, 3), keepdim=True)
-    moments = window_moments(guide - guide_level, result - result_level, weight, radius)
+    [moments] = window_moments(guide - guide_level, result - result_level, [weight], radius)
     coefficients = solve_affine(moments, eps)
     return uncentre(coefficients, guide_level, result_level), moments[:, :1]
 
 
 def window_moments(
-    guide: torch.Tensor, result: torch.Tensor, weight: torch.Tensor, radius: int
-) -> torch.Tensor:
-    """The weighted moments a fit needs, averaged over each window: (B, 22, h, w).
+    guide: torch.Tensor,
+    result: torch.Tensor,
+    weights: Sequence[torch.Tensor],
+    radius: int,
+    cell: int = 1,
+) -> list[torch.Tensor]:
+    """The weighted moments a fit needs, averaged over each window, for each of ``weights``.
 
     Channel 0 is the mean weight; 1-3 and 4-6 the weighted means of ``guide`` and ``result``
     times it; then the products of the guide's channels (00, 01, 02, 11, 12, 22) and of each
     result channel with each guide channel (``3 * c + k``), all times the mean weight.
     Moments of disjoint weights add up: the fit to their sum is the fit to both.
+
+    Args:
+        guide, result: (B, 3, h, w).
+        weights: each (B, 1, h, w) >= 0.
+        radius: the window's radius, in cells.
+        cell: pixels are first gathered into cells of ``cell`` x ``cell`` (their moments
+            averaged; the last row and column of cells may be partial), and the fits are
+            made per cell: ``cell ** 2`` times fewer of them.
+
+    Returns:
+        One (B, 22, ceil(h / cell), ceil(w / cell)) per weight.
     """
-    channels = [weight[:, 0]] + [guide[:, k] for k in range(3)] + [result[:, c] for c in range(3)]
+    channels = [torch.ones_like(guide[:, 0])]
+    channels += [guide[:, k] for k in range(3)] + [result[:, c] for c in range(3)]
     channels += [guide[:, i] * guide[:, j] for i, j in _PAIRS]
     channels += [result[:, c] * guide[:, k] for c in range(3) for k in range(3)]
-    stacked = torch.stack(channels, dim=1)
-    stacked[:, 1:] *= weight
-    return window_mean(stacked, radius)
+    products = torch.stack(channels, dim=1)
+    moments = []
+    for weight in weights:
+        weighted = products * weight
+        if cell > 1:
+            weighted = F.avg_pool2d(weighted, cell, ceil_mode=True)
+        moments.append(window_mean(weighted, radius))
+    return moments
 
 
 def solve_affine(moments: torch.Tensor, eps: float | torch.Tensor) -> torch.Tensor:
