@@ -12,9 +12,8 @@
   darkened 20 times with fresh shot and read noise (``video_stability.py``'s camera), then
   enhanced; how much of the input's noise reaches the result is the RMS difference between
   the result of the noisy picture and that of the same picture without noise, in 8-bit
-  levels: full; fast; fast without shrinking the fine detail; and a plain gain (the
-  network's reduced result over the reduced input, upsampled, times the full-resolution
-  input), which brings all the noise back.
+  levels: full; fast; and a plain gain (the network's reduced result over the reduced
+  input, upsampled, times the full-resolution input), which brings all the noise back.
 
     python benchmarks/fast_quality.py [--weights FILE] [--threads 1]
 
@@ -76,7 +75,7 @@ def real_dark(model) -> dict:
     if not folder.is_dir():
         return {}
     figures: dict[str, dict[str, list[float]]] = {}
-    for path in find_inputs([str(folder)]):
+    for path in (found.path for found in find_inputs([str(folder)], videos=False)):
         photo = read_batch(path)
         half = max(photo.shape[-2:]) // 2
         results = {
@@ -104,7 +103,8 @@ def real_dark(model) -> dict:
 def noise(model) -> dict:
     """RMS (8-bit levels) of the input's noise in each rendering's result."""
     folder = data_root() / "well-exposed" / "kodak"
-    paths = [path for path in find_inputs([str(folder)]) if path.stem in NOISE_PHOTOS]
+    found = find_inputs([str(folder)], videos=False)
+    paths = [entry.path for entry in found if entry.path.stem in NOISE_PHOTOS]
     if not paths:
         return {}
     generator = torch.Generator().manual_seed(0)
@@ -127,15 +127,7 @@ def noise(model) -> dict:
 
 
 def renderings(model) -> dict:
-    """The ways the noise is measured through: full, fast, fast without the detail's shrinking,
-    and a plain gain."""
-
-    def fast_unshrunk(picture: torch.Tensor) -> torch.Tensor:
-        saved, full_resolution.DETAIL_SHRINK = full_resolution.DETAIL_SHRINK, 0.0
-        try:
-            return enhance_tensor(model, picture, quality="fast")
-        finally:
-            full_resolution.DETAIL_SHRINK = saved
+    """The ways the noise is measured through: full, fast and a plain gain."""
 
     def plain_gain(picture: torch.Tensor) -> torch.Tensor:
         height, width = picture.shape[-2:]
@@ -149,7 +141,6 @@ def renderings(model) -> dict:
     return {
         "full": lambda picture: enhance_tensor(model, picture, quality="full"),
         "fast": lambda picture: enhance_tensor(model, picture, quality="fast"),
-        "fast without shrinking the detail": fast_unshrunk,
         "plain gain of the reduced result": plain_gain,
     }
 

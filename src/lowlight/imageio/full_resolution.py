@@ -16,14 +16,16 @@ Reduced pixels that straddle an edge (their full-resolution pixels vary far more
 noise does) are mixtures of both sides, and are left out of the fits.
 
 Noise: a transform that brightens a dark picture would brighten its full-resolution noise
-with it. Two things keep it down. The fit itself: where the reduced result is smooth (the
-function removed the noise there), the fitted transform has no slope and renders a smooth
-result, whatever the full-resolution pixels do. And one cheap pass over the detail the
-reduced picture lacks (the picture minus its reduced copy enlarged again): it is shrunk
-towards 0 by half its typical size (soft thresholding, with the noise's size estimated
-robustly from the detail itself), which removes most noise and keeps edges and texture well
-above it. Everything at full resolution is computed in bands of rows, so memory beyond the
-picture and its result stays small however large the picture is.
+with it, as a plain gain does. The fit's own regularisation keeps it down: where the reduced
+result is smooth (the function removed the noise there), the fitted transform has no slope
+and renders a smooth result, whatever the full-resolution pixels do; the fit's ridge follows
+the noise the reduced picture still has, so noise alone gives no transform a slope. On dark
+Kodak photos with camera noise, enlarged to 2304x1536 and rendered from 768 pixels, less of
+the input's noise reaches the result than through the network at full resolution
+(``benchmarks/fast_quality.py``). Shrinking the fine detail as well removed little more noise,
+and took texture with it (NIQE on real dark photos rose by 0.7). Everything at full
+resolution is computed in bands of rows, so memory beyond the picture and its result stays
+small however large the picture is.
 """
 
 from __future__ import annotations
@@ -52,7 +54,6 @@ __all__ = [
     "fit_layers",
     "reduce_with_variance",
     "BAND_ROWS",
-    "DETAIL_SHRINK",
     "FIT_EPS",
     "FIT_RADIUS",
     "SPLIT_RADIUS",
@@ -90,9 +91,6 @@ FALLBACK_WEIGHT = 1e-5
 # result a hundred times less sensitive to the reduced picture's last bits).
 FIT_EPS = 1e-5
 NOISE_RIDGE = 4.0
-# The fine detail is shrunk by this many times its robust standard deviation (on eval15 at
-# half size, 0.5 gave the best SSIM; 1 and more also take texture).
-DETAIL_SHRINK = 0.5
 # Rows rendered at a time: the upsampled coefficients of one band of a 24-megapixel picture
 # take about 90 MB.
 BAND_ROWS = 256
@@ -299,40 +297,28 @@ def render_full_resolution(
     reduced_noise = noise.square().mean(dim=1, keepdim=True) / torch.sym_max(reduction - 1.0, 1.0)
     ridge = (NOISE_RIDGE * reduced_noise).clamp_min(FIT_EPS)
     layers = fit_layers(reduced, result, weight, ridge)
-    threshold = DETAIL_SHRINK * noise
     height, width = image.shape[-2:]
     rows = torch.arange(height, device=image.device)
     size = (height, width)
     if band_rows is None:
-        return _render_rows(image, layers, reduced, rows, threshold, size)
+        return _render_rows(image, layers, rows, size)
     rendered = torch.empty_like(image)
     for top in range(0, height, band_rows):
         band = slice(top, top + band_rows)
-        rendered[..., band, :] = _render_rows(
-            image[..., band, :], layers, reduced, rows[band], threshold, size
-        )
+        rendered[..., band, :] = _render_rows(image[..., band, :], layers, rows[band], size)
     return rendered
 
 
 def _render_rows(
-    image_rows: torch.Tensor,
-    layers: torch.Tensor,
-    reduced: torch.Tensor,
-    rows: torch.Tensor,
-    threshold: torch.Tensor,
-    size: tuple[int, int],
+    image_rows: torch.Tensor, layers: torch.Tensor, rows: torch.Tensor, size: tuple[int, int]
 ) -> torch.Tensor:
     """The rendered ``rows`` of a picture of ``size`` (H, W): each pixel's side's transform
-    (``layers`` as ``fit_layers`` makes them) applied to the picture's rows with the fine
-    detail ``reduced`` lacks shrunk."""
+    (``layers`` as ``fit_layers`` makes them) applied to the picture's rows."""
     upsampled = upsample_rows(layers, rows, *size)
-    base = upsample_rows(reduced, rows, *size)
-    detail = image_rows - base
-    shrunk = base + (detail - detail.clamp(-threshold, threshold))
     # Each side's transform is bounded before the two are mixed: a pixel near the split
     # takes a little of the other side's, which may extrapolate far beyond its own pixels.
-    darker = _transform(upsampled[:, :12], shrunk).clamp_(0.0, 1.0)
-    brighter = _transform(upsampled[:, 12:24], shrunk).clamp_(0.0, 1.0)
+    darker = _transform(upsampled[:, :12], image_rows).clamp_(0.0, 1.0)
+    brighter = _transform(upsampled[:, 12:24], image_rows).clamp_(0.0, 1.0)
     level = (exposure_guide(image_rows) - upsampled[:, 24:25]) / SPLIT_SOFTNESS
     return torch.lerp(darker, brighter, torch.sigmoid(level))
 
