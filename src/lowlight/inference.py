@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import torch
 from torch import nn
 from tqdm import tqdm
@@ -334,19 +335,26 @@ def enhance(
     check_controls(exposure, strength)
     check_working_size(working_size)
     choose_quality(1, 1, quality)
-    rgb, alpha = image_to_rgb(image)
-    enhanced = enhance_tensor(
-        _runner(model, backend, device),
-        to_batch(rgb),
-        tile=tile,
-        progress=progress,
-        exposure=exposure,
-        strength=strength,
-        on_pass=on_pass,
-        quality=quality,
-        working_size=working_size,
-    )
+    options = {
+        "tile": tile,
+        "progress": progress,
+        "exposure": exposure,
+        "strength": strength,
+        "on_pass": on_pass,
+        "quality": quality,
+        "working_size": working_size,
+    }
+    enhanced, alpha = _enhance_rgb(image, _runner(model, backend, device), options)
     return rgb_like(from_batch(enhanced), alpha, image)
+
+
+def _enhance_rgb(
+    image: ImageLike, runner: Runner, options: dict
+) -> tuple[torch.Tensor, np.ndarray | None]:
+    """The enhanced (1, 3, H, W) batch of ``image``'s RGB, and its alpha. The float copy of the
+    picture lives only in here, so it is gone before the result is converted back."""
+    rgb, alpha = image_to_rgb(image)
+    return enhance_tensor(runner, to_batch(rgb), **options), alpha
 
 
 def _runner(
