@@ -88,6 +88,10 @@ class OnnxRuntimeRunner:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or torch.get_num_threads()
         options.inter_op_num_threads = 1
+        # Without its memory arena ONNX Runtime gives memory back after each run: a 12-megapixel
+        # photo rendered fast peaks about 150 MB lower (1080p in full: 250-450 MB lower), at a
+        # cost of about 5 % in time.
+        options.enable_cpu_mem_arena = False
         try:
             self.session = onnxruntime.InferenceSession(
                 str(path), options, providers=["CPUExecutionProvider"]
