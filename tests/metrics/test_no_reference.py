@@ -1,5 +1,5 @@
-"""Mean grey level, clipped, near-white and crushed fractions and colourfulness, against values worked out
-by hand."""
+"""Mean grey level, clipped, near-white and crushed fractions and colourfulness, against
+values worked out by hand."""
 
 from __future__ import annotations
 

@@ -362,3 +362,24 @@ def test_the_saturation_factor_is_a_hook_point_that_changes_nothing_unhooked(
     assert seen[0].shape == (2,) and ((seen[0] >= 0) & (seen[0] <= 1)).all()
     assert not torch.equal(plain, boosted)
     assert not any("saturation_factor" in key for key in model.state_dict())
+
+
+def test_a_restarted_component_gets_a_new_models_initial_weights_and_the_rest_stays() -> None:
+    torch.manual_seed(11)
+    model = UnifiedLowLightEnhancer()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    model.restart_("mask_predictor")
+    # A new model's mask starts almost closed (bias -4), wherever the trained one was.
+    assert torch.all(model.mask_predictor.body[-1].bias == -4.0)
+    for key, value in model.state_dict().items():
+        if key.startswith("mask_predictor."):
+            assert not torch.equal(value, before[key]), key
+        else:
+            assert torch.equal(value, before[key]), key
+    with pytest.raises(ValueError, match="no component 'mask'"):
+        model.restart_("mask")
+    with pytest.raises(ValueError, match="no component 'saturation_factor'"):
+        model.restart_("saturation_factor")

@@ -156,6 +156,27 @@ class UnifiedLowLightEnhancer(nn.Module):
         # must tile.
         self.pad_multiple = math.lcm(self.decoder.factor, curve_scale, 8)
 
+    def restart_(self, component: str) -> None:
+        """Give one component (e.g. ``"mask_predictor"``) the initial weights of a new model.
+
+        A component that training has driven into saturation (a mask closed everywhere,
+        whose sigmoid no longer passes a gradient) can learn again from its initial state
+        while the rest of the network keeps what it learnt.
+
+        Raises:
+            ValueError: ``component`` is not one of the model's components.
+        """
+        components = {
+            name: module
+            for name, module in self.named_children()
+            if next(module.parameters(), None) is not None
+        }
+        if component not in components:
+            names = ", ".join(components)
+            raise ValueError(f"no component {component!r} to restart; components: {names}")
+        fresh = UnifiedLowLightEnhancer(**self.config)
+        components[component].load_state_dict(getattr(fresh, component).state_dict())
+
     def clamp_parameters_(self) -> None:
         """Project the bounded colour parameters back into range (call after optimiser steps)."""
         self.colour_affine.clamp_parameters_()
