@@ -205,11 +205,11 @@ def _enhance_file(
     if video_model is not None and is_video(job.source):
         _enhance_video(job, video_model, args)
         return
+    source = read_image(job.source)
     try:
         output_format(job.target)  # an unwritable format fails before the enhancement
     except LowlightError as exc:
         raise LowlightError(f"{exc} (pass --format)") from exc
-    source = read_image(job.source)
     enhanced = enhance(source.rgb, **_options(runner, args))
     with _folders_for(job.target):
         write_image(job.target, replace(source, rgb=enhanced))

@@ -118,8 +118,9 @@ def write_heif(
     channels = colour if alpha is None else np.concatenate([colour, alpha[..., None]], -1)
     mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[channels.shape[2]]
     if bits > 8:
-        samples = to_samples(channels, 16)
-        mode = f"{mode};16"
+        # libheif keeps the high bits of 16-bit samples: give it the levels of ``bits``.
+        levels = np.round(np.clip(channels, 0.0, 1.0) * (2**bits - 1)).astype(np.uint16)
+        samples, mode = levels << (16 - bits), f"{mode};16"
     else:
         samples = to_samples(channels, 8)
     height, width = samples.shape[:2]

@@ -75,7 +75,10 @@ def coding_facts(data: bytes) -> CodingFacts:
     Raises:
         ValueError: the boxes are damaged or not laid out as HEIF.
     """
-    properties = {box.kind: box.payload(data) for box in _primary_properties(data)}
+    properties = {}
+    for box in _primary_properties(data):  # with an ICC profile there are two colr boxes
+        if box.kind != b"colr" or box.payload(data)[:4] == b"nclx":
+            properties[box.kind] = box.payload(data)
     bits = full_chroma = None
     if b"av1C" in properties and len(properties[b"av1C"]) >= 3:
         flags = properties[b"av1C"][2]
