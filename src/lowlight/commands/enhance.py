@@ -33,8 +33,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="enhance dark images and videos into an output folder",
         description="Enhance image and video files, folders (searched recursively) and glob "
         "patterns. Results keep their names relative to each input folder, their bit depth "
-        "(16-bit PNG and TIFF), alpha, ICC profile and EXIF where the format allows; each is "
-        "written atomically and no input is ever overwritten. Videos (mp4, mov, mkv, avi, "
+        "(16-bit PNG and TIFF, 10- and 12-bit HEIC and AVIF), alpha, ICC profile and EXIF "
+        "where the format allows; each is written atomically and no input is ever "
+        "overwritten. HEIC/HEIF, AVIF at 10 and 12 bits and camera RAW (dng, cr2, cr3, nef, "
+        "arw, raf, orf, rw2, ...; developed from linear light, results 16-bit TIFF) need "
+        "lowlight[formats]. Videos (mp4, mov, mkv, avi, "
         "webm; needs lowlight[video]) become H.264 in the same container (WebM: MP4) with "
         "their frame timing, rotation and sound, and a tone held steady from frame to frame. "
         "A file that fails is reported on one line and the rest carry on; the exit status is "
@@ -84,8 +87,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--format",
         metavar="EXT",
-        help="write every image in this format (png, jpg, tif, webp, ...); default: the "
-        "input's own",
+        help="write every image in this format (png, jpg, tif, webp, avif, heic, ...); "
+        "default: the input's own, and 16-bit tif for camera RAW",
     )
     parser.add_argument(
         "--allow-same-folder",
