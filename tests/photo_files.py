@@ -9,6 +9,7 @@ linear sRGB, so the camera's colours after white balance are sRGB's.
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 from pathlib import Path
 
@@ -28,8 +29,10 @@ _D65 = 21  # EXIF LightSource code of the calibration illuminant
 ORIENTATION, MAKE_TAG, MODEL_TAG, DATE_TAG = 0x0112, 0x010F, 0x0110, 0x0132
 
 
+@functools.cache
 def srgb_profile() -> bytes:
-    """An sRGB ICC profile (LittleCMS's), to embed and find again."""
+    """An sRGB ICC profile (LittleCMS's), to embed and find again: made once, as its header
+    holds the time it was made."""
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 

@@ -25,7 +25,7 @@ from photo_files import (
 from PIL import Image
 
 from lowlight import cli
-from lowlight.imageio import read_image
+from lowlight.imageio import ImageData, read_image, write_image
 from lowlight.imageio.heif_boxes import coding_facts
 from lowlight.imageio.webp import is_lossless_webp
 
@@ -88,15 +88,22 @@ def test_a_10_bit_avif_round_trips_at_10_bits(tmp_path, capsys) -> None:
     assert levels.mean() / 1023 > 2 * rgb.mean()  # enhanced
 
 
-def test_an_avif_keeps_its_exif_and_icc(tmp_path, capsys) -> None:
-    rgb = np.round(gradient(24, 32, 0.02, 0.2) * 255).astype(np.uint8)
+def test_a_10_bit_avif_keeps_its_exif_and_icc(tmp_path, capsys) -> None:
+    rgb = gradient(24, 32, 0.02, 0.2, texture=0.01)
+    exif = camera_exif().tobytes()
     source = tmp_path / "photo.avif"
-    Image.fromarray(rgb).save(source, exif=camera_exif(), icc_profile=srgb_profile(), quality=90)
+    write_image(source, ImageData(rgb=rgb, bit_depth=16, icc_profile=srgb_profile(), exif=exif))
+    assert coding_facts(source.read_bytes()).bits == 10  # the input is what it should be
+    with Image.open(source) as made:
+        assert made.info["icc_profile"] == srgb_profile() and made.getexif()[MAKE_TAG] == MAKE
+
     status, _ = enhance(capsys, source, "-o", tmp_path / "out")
     assert status == 0
-    with Image.open(tmp_path / "out" / "photo.avif") as result:
-        assert result.info["icc_profile"] == srgb_profile()
-        assert result.getexif()[MAKE_TAG] == MAKE
+    result = tmp_path / "out" / "photo.avif"
+    assert coding_facts(result.read_bytes()).bits == 10
+    with Image.open(result) as enhanced:
+        assert enhanced.info["icc_profile"] == srgb_profile()
+        assert enhanced.getexif()[MAKE_TAG] == MAKE
 
 
 def night_scene(height: int = 96, width: int = 128, shade: float = 0.003) -> np.ndarray:

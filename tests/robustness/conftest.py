@@ -12,7 +12,6 @@ from __future__ import annotations
 import builtins
 import errno
 import hashlib
-import importlib.util
 import os
 import struct
 import zlib
@@ -50,7 +49,12 @@ def write_bomb(path: Path, side: int = BOMB_SIDE) -> None:
 
 
 def _have_formats_extra() -> bool:
-    return all(importlib.util.find_spec(name) for name in ("pillow_heif", "rawpy"))
+    try:
+        import pillow_heif  # noqa: F401
+        import rawpy  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def truncated(path: Path, source: Path, fraction: float = 0.5) -> None:
