@@ -29,8 +29,7 @@ __all__ = [
 # extension): HEIC/HEIF and camera RAW files need lowlight[formats], and each one found without
 # it gets a line saying so.
 IMAGE_EXTENSIONS = (
-    frozenset({".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".tif", ".tiff", ".bmp"})
-    | {".avif"}
+    frozenset({".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".tif", ".tiff", ".bmp", ".avif"})
     | HEIF_EXTENSIONS
     | RAW_EXTENSIONS
 )

@@ -33,8 +33,15 @@ __all__ = ["read_image", "read_rgb"]
 log = logging.getLogger("lowlight.imageio")
 
 # What Pillow, libheif and libavif raise for files that are damaged or not what they claim to be.
-_DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError)
-_DECODE_ERRORS += (RuntimeError,)
+_DECODE_ERRORS = (
+    OSError,
+    ValueError,
+    SyntaxError,
+    EOFError,
+    struct.error,
+    IndexError,
+    RuntimeError,
+)
 _HEAD_BYTES = 64  # enough of a file's start to see a HEIF container's brands
 
 
