@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,8 +33,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="enhance dark images and videos into an output folder",
         description="Enhance image and video files, folders (searched recursively) and glob "
         "patterns. Results keep their names relative to each input folder, their bit depth "
-        "(16-bit PNG and TIFF), alpha, ICC profile and EXIF where the format allows; each is "
-        "written atomically and no input is ever overwritten. Videos (mp4, mov, mkv, avi, "
+        "(16-bit PNG and TIFF, 10- and 12-bit HEIC and AVIF), alpha, ICC profile and EXIF "
+        "where the format allows; each is written atomically and no input is ever "
+        "overwritten. HEIC/HEIF, AVIF at 10 and 12 bits and camera RAW (dng, cr2, cr3, nef, "
+        "arw, raf, orf, rw2, ...; developed from linear light, results 16-bit TIFF) need "
+        "lowlight[formats]. Videos (mp4, mov, mkv, avi, "
         "webm; needs lowlight[video]) become H.264 in the same container (WebM: MP4) with "
         "their frame timing, rotation and sound, and a tone held steady from frame to frame. "
         "A file that fails is reported on one line and the rest carry on; the exit status is "
@@ -83,8 +87,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--format",
         metavar="EXT",
-        help="write every image in this format (png, jpg, tif, webp, ...); default: the "
-        "input's own",
+        help="write every image in this format (png, jpg, tif, webp, avif, heic, ...); "
+        "default: the input's own, and 16-bit tif for camera RAW",
     )
     parser.add_argument(
         "--allow-same-folder",
@@ -125,10 +129,9 @@ def run(args: argparse.Namespace) -> int:
     say = _say(args.quiet)
     # Videos run on PyTorch (``_video_model``): without images, no other backend is loaded.
     backend = args.backend if videos < len(jobs) else "pytorch"
-    # A refused weights file, device or backend leaves no (empty) output folder behind.
+    _check_output_folder(output)
     runner = load_runner(args.weights, backend, parse_device(args.device), say=say)
     video_model = _video_model(runner, args) if videos else None
-    _prepare_output_folder(output)
     say(f"backend {runner.description}")
     failed = 0
     # disable=None: the bar is drawn on a terminal only. It advances when a file is done.
@@ -205,21 +208,21 @@ def _enhance_file(
     if video_model is not None and is_video(job.source):
         _enhance_video(job, video_model, args)
         return
+    source = read_image(job.source)
     try:
         output_format(job.target)  # an unwritable format fails before the enhancement
     except LowlightError as exc:
         raise LowlightError(f"{exc} (pass --format)") from exc
-    source = read_image(job.source)
     enhanced = enhance(source.rgb, **_options(runner, args))
-    _make_parent(job.target)
-    write_image(job.target, replace(source, rgb=enhanced))
+    with _folders_for(job.target):
+        write_image(job.target, replace(source, rgb=enhanced))
 
 
 def _enhance_video(job: Job, model: UnifiedLowLightEnhancer, args: argparse.Namespace) -> None:
     from lowlight.video import enhance_video
 
-    _make_parent(job.target)
-    result = enhance_video(job.source, job.target, crf=args.crf, **_options(model, args))
+    with _folders_for(job.target):
+        result = enhance_video(job.source, job.target, crf=args.crf, **_options(model, args))
     if result.audio == "re-encoded to AAC" and not args.quiet:
         tqdm.write(
             f"{job.source}: sound re-encoded to AAC ({job.target.suffix} cannot hold it as it is)",
@@ -239,11 +242,21 @@ def _options(model: Runner | UnifiedLowLightEnhancer, args: argparse.Namespace) 
     }
 
 
-def _make_parent(target: Path) -> None:
+@contextlib.contextmanager
+def _folders_for(target: Path) -> Iterator[None]:
+    """Create the folders ``target`` goes in for the block that writes it; if the block
+    fails, remove those it created again (a run whose every file fails leaves no empty
+    output folder behind)."""
+    missing = _missing_folders(target.parent)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise LowlightError(f"cannot create folder {target.parent}: {exc}") from exc
+    try:
+        yield
+    except BaseException:
+        _remove_empty(missing)
+        raise
 
 
 def _report(job: Job, message: str) -> None:
@@ -260,12 +273,33 @@ def _extension(format_name: str | None) -> str | None:
     return extension
 
 
-def _prepare_output_folder(folder: Path) -> None:
+def _check_output_folder(folder: Path) -> None:
+    """Refuse, before any work, an output folder that cannot be created or written. Folders
+    made to find out are removed again: they are created when the first result is written,
+    so a run whose every file fails leaves none behind."""
     if folder.exists() and not folder.is_dir():
         raise LowlightError(f"output {folder} exists and is not a folder; choose another -o")
+    missing = _missing_folders(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise LowlightError(f"cannot create output folder {folder}: {exc.strerror or exc}") from exc
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise LowlightError(f"output folder {folder} is not writable; choose another -o")
+    try:
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise LowlightError(f"output folder {folder} is not writable; choose another -o")
+    finally:
+        _remove_empty(missing)
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and those of its parents that do not exist, deepest first."""
+    return [path for path in (folder, *folder.parents) if not path.exists()]
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove ``folders`` (deepest first), stopping at the first that is not empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            break
