@@ -22,7 +22,7 @@ from lowlight.imageio.pil_convert import pil_to_float
 from lowlight.imageio.samples import to_float
 from lowlight.imageio.wide import decode_wide, wide_rawmode
 
-__all__ = ["read_image", "read_rgb"]
+__all__ = ["read_image", "read_image_bytes", "read_rgb"]
 
 log = logging.getLogger("lowlight.imageio")
 
@@ -52,29 +52,62 @@ def read_image(path: str | os.PathLike, max_pixels: int | None = None) -> ImageD
         LowlightError: the file is missing, unreadable, not an image, damaged or too large;
             the message starts with the path.
     """
+    return _read(path, lambda: _check_file(path), lambda: _open(path), max_pixels)
+
+
+def read_image_bytes(data: bytes, name: str, max_pixels: int | None = None) -> ImageData:
+    """Read an image from the bytes of its file, exactly as ``read_image`` reads the file.
+
+    For files that do not live on a local disk (an object store's ``s3://`` keys).
+
+    Args:
+        data: the whole file's content.
+        name: what the file is called in messages (its URI).
+        max_pixels: as for ``read_image``.
+
+    Raises:
+        LowlightError: the bytes are empty, not an image, damaged or too large; the message
+            starts with ``name``.
+    """
+
+    def check() -> None:
+        if not data:
+            raise LowlightError("the file is empty (0 bytes)")
+
+    return _read(name, check, lambda: _open(io.BytesIO(data)), max_pixels)
+
+
+def _read(
+    name: str | os.PathLike,
+    check: Callable[[], None],
+    open_image: Callable[[], Image.Image],
+    max_pixels: int | None,
+) -> ImageData:
+    """``check`` the source, open it and decode it; every failure becomes a ``LowlightError``
+    whose message starts with ``name``."""
     if max_pixels is not None:
         limit = max_pixels
     else:
         limit = None if Image.MAX_IMAGE_PIXELS is None else 2 * Image.MAX_IMAGE_PIXELS
     try:
-        _check_file(path)
-        with _open(path) as image:
+        check()
+        with open_image() as image:
             _check_size(image, limit)
-            return _decode(image, lambda: _open(path), path)
+            return _decode(image, open_image, name)
     except LowlightError as exc:
-        raise LowlightError(f"{path}: {exc}") from exc
+        raise LowlightError(f"{name}: {exc}") from exc
     except FileNotFoundError as exc:
-        raise LowlightError(f"{path}: file not found") from exc
+        raise LowlightError(f"{name}: file not found") from exc
     except IsADirectoryError as exc:
-        raise LowlightError(f"{path}: is a directory, not an image") from exc
+        raise LowlightError(f"{name}: is a directory, not an image") from exc
     except PermissionError as exc:
-        raise LowlightError(f"{path}: permission denied") from exc
+        raise LowlightError(f"{name}: permission denied") from exc
     except UnidentifiedImageError as exc:
-        raise LowlightError(f"{path}: not an image file Pillow can read") from exc
+        raise LowlightError(f"{name}: not an image file Pillow can read") from exc
     except Image.DecompressionBombError as exc:
-        raise LowlightError(f"{path}: refused as a possible decompression bomb ({exc})") from exc
+        raise LowlightError(f"{name}: refused as a possible decompression bomb ({exc})") from exc
     except _DECODE_ERRORS as exc:
-        raise LowlightError(f"{path}: cannot read image ({exc})") from exc
+        raise LowlightError(f"{name}: cannot read image ({exc})") from exc
 
 
 def read_rgb(path: str | os.PathLike) -> np.ndarray:
