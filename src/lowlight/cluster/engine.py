@@ -214,6 +214,12 @@ def _run(
             for index, error in zip(batch["index"], batch["error"], strict=True):
                 if error:
                     failed.append((int(index), str(error)))
+    except ray.exceptions.RayError as exc:  # a worker that cannot start, not a picture
+        lines = [line for line in str(exc).splitlines() if line.strip()]
+        raise LowlightError(
+            f"the Ray run stopped: {lines[-1] if lines else type(exc).__name__} (the "
+            "workers' logs, under the Ray session's logs folder, say more)"
+        ) from exc
     finally:
         context.enable_progress_bars = bars
         notes.setLevel(level)
@@ -232,12 +238,24 @@ def _blocks(tasks: int, workers: int) -> int:
 
 
 def _workers_that_fit(ray: Any, settings: _Settings) -> int:
-    """How many workers the cluster's CPUs and GPUs hold now (at least one)."""
+    """How many workers the cluster's CPUs and GPUs hold now.
+
+    Raises:
+        LowlightError: not even one.
+    """
     resources = ray.cluster_resources()
     fit = int(resources.get("CPU", 0) // settings.cpus)
     if settings.gpus:
         fit = min(fit, int(resources.get("GPU", 0) // settings.gpus))
-    return max(1, fit)
+    if fit < 1:
+        wanted = f"{settings.cpus:g} CPU" + (f" and {settings.gpus:g} GPU" if settings.gpus else "")
+        have = f"{resources.get('CPU', 0):g} CPU and {resources.get('GPU', 0):g} GPU"
+        raise LowlightError(
+            f"no worker of {wanted} fits in the Ray cluster, which has {have} now; ask for "
+            "less per worker, or say how many workers to wait for with --workers N (a "
+            "cluster that scales up starts them)"
+        )
+    return fit
 
 
 def _start_ray(ray: Any, address: str | None) -> None:

@@ -72,6 +72,8 @@ class FileEnhancer:
         controls: Controls,
         filesystems: list[Any],
     ) -> None:
+        if torch.device(device).type == "cuda" and not torch.cuda.is_available():
+            raise LowlightError("a Ray worker given a GPU finds none that PyTorch can use")
         torch.set_num_threads(threads)
         self.runner = runner_for(model.to(device), backend, threads)
         self.controls = controls
