@@ -41,6 +41,9 @@ __all__ = ["Failure", "BatchSummary", "enhance_on_ray"]
 _TASKS_PER_BLOCK = 16
 # Blocks per worker at least, so that every worker gets some and the bar moves.
 _BLOCKS_PER_WORKER = 4
+# Blocks in all at most, unless the workers need more: each is an object the driver makes
+# (about 2 ms), so a million pictures go in blocks of a few hundred.
+_MAX_BLOCKS = 4096
 
 
 @dataclass(frozen=True)
@@ -230,11 +233,12 @@ def _blocks(tasks: int, workers: int) -> int:
     """How many blocks ``tasks`` are split into for ``workers``.
 
     Example:
-        >>> _blocks(16, 2), _blocks(1000, 2), _blocks(1_000_000, 64)
-        (8, 63, 62500)
+        >>> _blocks(16, 2), _blocks(1000, 2), _blocks(1_000_000, 2), _blocks(10**6, 2000)
+        (8, 63, 4096, 8000)
     """
     per_block = min(_TASKS_PER_BLOCK, max(1, tasks // (_BLOCKS_PER_WORKER * workers)))
-    return math.ceil(tasks / per_block)
+    most = max(_MAX_BLOCKS, _BLOCKS_PER_WORKER * workers)
+    return min(math.ceil(tasks / per_block), most)
 
 
 def _workers_that_fit(ray: Any, settings: _Settings) -> int:
