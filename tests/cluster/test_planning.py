@@ -163,3 +163,16 @@ def test_bytes_are_written_whole_or_not_at_all(tmp_path):
         locations.write_bytes(filesystem, f"{folder}/file/a.png", b"content")
     assert sorted(os.listdir(tmp_path)) == ["file", "new"]
     assert os.listdir(tmp_path / "new" / "deeper") == ["a.png"]
+
+
+def test_an_object_store_output_is_named_by_its_uri(photos):
+    # With its region given, pyarrow sets up S3 without asking the network.
+    plan = plan_tasks([photos / "sub"], "s3://archive/bright/?region=eu-west-1", ".png")
+    assert plan.filesystems[0].type_name == "s3"
+    assert [task.target.path for task in plan.tasks] == [
+        "archive/bright/b.png",
+        "archive/bright/c.png",
+        "archive/bright/f.png",
+    ]
+    assert plan.tasks[0].target.shown == "s3://archive/bright/b.png"
+    assert plan.output.shown == "s3://archive/bright"

@@ -33,7 +33,7 @@ def test_a_run_starts_its_own_instance_and_leaves_nothing(tmp_path, monkeypatch)
     watcher = threading.Thread(target=watch)
     watcher.start()
     try:
-        result = lowlight.enhance_on_ray([photos], tmp_path / "out", backend="pytorch")
+        result = lowlight.enhance_on_ray([photos], tmp_path / "out", backend="pytorch", workers=1)
     finally:
         stop.set()
         watcher.join()

@@ -138,7 +138,7 @@ def enhance_on_ray(
     model = load_model(weights)  # here, on the CPU; each worker moves it to its device
     chosen = _backend(model, backend, device, say)
     if plan.output.filesystem == LOCAL:
-        prepare_output_folder(Path(plan.output.path))
+        prepare_output_folder(Path(plan.output.shown))  # named as given, in its messages
     failures: list[Failure] = []
     if tasks:
         started = not ray.is_initialized()
