@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -281,4 +282,13 @@ def test_ray_options_belong_to_the_ray_engine(photos, tmp_path, capsys, argument
     output = [] if "-o" in arguments else ["-o", tmp_path / "out"]
     assert _run(photos, *output, *arguments) == 2
     assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_ray_engine_without_ray_says_what_to_install(photos, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails, as where it is absent
+    assert _run(photos, "-o", tmp_path / "out", "--engine", "ray") == 2
+    assert 'needs ray, which is not installed: pip install "lowlight[ray]"' in (
+        capsys.readouterr().err
+    )
     assert not (tmp_path / "out").exists()
