@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import replace
+from collections.abc import Callable
 from pathlib import Path
 
 from tqdm import tqdm
 
+from lowlight.cluster.locations import is_uri
+from lowlight.commands.closing_line import summary
+from lowlight.commands.enhance_on_ray import add_ray_options, check_ray_options, run_on_ray
 from lowlight.commands.options import add_model_options
 from lowlight.devices import parse_device
 from lowlight.errors import LowlightError
-from lowlight.imageio import Job, find_inputs, output_format, plan_jobs, read_image, write_image
+from lowlight.image_files import (
+    Controls,
+    check_output_folder,
+    enhance_image_file,
+    folders_for,
+    output_extension,
+)
+from lowlight.imageio import Job, find_inputs, plan_jobs
 from lowlight.imageio.batch import is_video
 from lowlight.imageio.pyav import import_av
 from lowlight.imageio.video_writer import DEFAULT_CRF
-from lowlight.inference import check_controls, choose_tile, enhance
+from lowlight.inference import check_controls, choose_tile
 from lowlight.models import UnifiedLowLightEnhancer
 from lowlight.runners import BACKENDS, Runner, TorchRunner, load_runner
 
@@ -42,7 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "their frame timing, rotation and sound, and a tone held steady from frame to frame. "
         "A file that fails is reported on one line and the rest carry on; the exit status is "
         "then 1. On a terminal a progress bar runs over the files (and the frames of a "
-        "video); the last line of output counts the results.",
+        "video); the last line of output counts the results. --engine ray spreads the "
+        "images over the workers of a Ray cluster (needs lowlight[ray]).",
     )
     parser.add_argument(
         "inputs", nargs="+", metavar="INPUT", help="image or video file, folder or glob pattern"
@@ -97,6 +105,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "get an '-enhanced' suffix",
     )
     parser.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="leave out inputs whose result is already in OUTDIR (results are written "
+        "atomically, so one that is there is complete): a stopped run resumes",
+    )
+    add_ray_options(parser)
+    parser.add_argument(
         "-q",
         "--quiet",
         action="store_true",
@@ -114,22 +129,36 @@ def run(args: argparse.Namespace) -> int:
     in 56 s``.
     """
     start = time.perf_counter()
+    check_ray_options(args)
+    if args.engine == "ray":
+        return run_on_ray(args, _say(args.quiet))
+    uris = [name for name in (*args.inputs, args.output) if is_uri(name)]
+    if uris:
+        raise LowlightError(f"{uris[0]} is a URI: URIs are read and written with --engine ray")
     choose_tile(1, 1, args.tile)  # reject a bad --tile or control before any work
     check_controls(args.exposure, args.strength)
     if not 0 <= args.crf <= 51:
         raise LowlightError(f"--crf must be between 0 and 51, got {args.crf}")
-    extension = _extension(args.format)
+    extension = output_extension(args.format)
     output = Path(args.output)
     jobs = plan_jobs(
         find_inputs(args.inputs, exclude=output), output, extension, args.allow_same_folder
     )
+    skipped = 0
+    if args.skip_existing:
+        unfinished = [job for job in jobs if not job.target.is_file()]
+        jobs, skipped = unfinished, len(jobs) - len(unfinished)
+        if not jobs:
+            if not args.quiet:
+                print(summary(0, 0, output, time.perf_counter() - start, skipped))
+            return 0
     videos = sum(is_video(job.source) for job in jobs)
     if videos:
         import_av()  # without PyAV, one line saying how to install it, before any work
     say = _say(args.quiet)
     # Videos run on PyTorch (``_video_model``): without images, no other backend is loaded.
     backend = args.backend if videos < len(jobs) else "pytorch"
-    _check_output_folder(output)
+    check_output_folder(output)
     runner = load_runner(args.weights, backend, parse_device(args.device), say=say)
     video_model = _video_model(runner, args) if videos else None
     say(f"backend {runner.description}")
@@ -151,32 +180,9 @@ def run(args: argparse.Namespace) -> int:
     if failed:
         print(f"lowlight enhance: {failed} of {len(jobs)} {unit}s failed", file=sys.stderr)
     if not args.quiet:
-        print(summary(len(jobs) - failed, failed, output, time.perf_counter() - start))
+        seconds = time.perf_counter() - start
+        print(summary(len(jobs) - failed, failed, output, seconds, skipped))
     return 1 if failed else 0
-
-
-def summary(enhanced: int, failed: int, output: Path, seconds: float) -> str:
-    """The closing line: ``73 enhanced, 0 failed -> out/ in 56 s``.
-
-    Example:
-        >>> summary(73, 0, Path("out"), 56.2)
-        '73 enhanced, 0 failed -> out/ in 56 s'
-        >>> summary(2, 1, Path("results/"), 3.14)
-        '2 enhanced, 1 failed -> results/ in 3.1 s'
-        >>> summary(500, 0, Path("out"), 754)
-        '500 enhanced, 0 failed -> out/ in 12 min 34 s'
-    """
-    folder = os.path.join(output, "")  # with one trailing separator
-    return f"{enhanced} enhanced, {failed} failed -> {folder} in {_duration(seconds)}"
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 10:
-        return f"{seconds:.1f} s"
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes} min {rest} s"
 
 
 def _say(quiet: bool) -> Callable[[str], None]:
@@ -208,20 +214,14 @@ def _enhance_file(
     if video_model is not None and is_video(job.source):
         _enhance_video(job, video_model, args)
         return
-    source = read_image(job.source)
-    try:
-        output_format(job.target)  # an unwritable format fails before the enhancement
-    except LowlightError as exc:
-        raise LowlightError(f"{exc} (pass --format)") from exc
-    enhanced = enhance(source.rgb, **_options(runner, args))
-    with _folders_for(job.target):
-        write_image(job.target, replace(source, rgb=enhanced))
+    controls = Controls(args.tile, args.exposure, args.strength, progress=not args.quiet)
+    enhance_image_file(job.source, job.target, runner, controls)
 
 
 def _enhance_video(job: Job, model: UnifiedLowLightEnhancer, args: argparse.Namespace) -> None:
     from lowlight.video import enhance_video
 
-    with _folders_for(job.target):
+    with folders_for(job.target):
         result = enhance_video(job.source, job.target, crf=args.crf, **_options(model, args))
     if result.audio == "re-encoded to AAC" and not args.quiet:
         tqdm.write(
@@ -230,9 +230,8 @@ def _enhance_video(job: Job, model: UnifiedLowLightEnhancer, args: argparse.Name
         )
 
 
-def _options(model: Runner | UnifiedLowLightEnhancer, args: argparse.Namespace) -> dict:
-    """What images (a runner) and videos (the network) are enhanced with: the model,
-    tiling, bar and controls."""
+def _options(model: UnifiedLowLightEnhancer, args: argparse.Namespace) -> dict:
+    """What videos are enhanced with: the network, tiling, bar and controls."""
     return {
         "model": model,
         "tile": args.tile,
@@ -242,64 +241,7 @@ def _options(model: Runner | UnifiedLowLightEnhancer, args: argparse.Namespace) 
     }
 
 
-@contextlib.contextmanager
-def _folders_for(target: Path) -> Iterator[None]:
-    """Create the folders ``target`` goes in for the block that writes it; if the block
-    fails, remove those it created again (a run whose every file fails leaves no empty
-    output folder behind)."""
-    missing = _missing_folders(target.parent)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise LowlightError(f"cannot create folder {target.parent}: {exc}") from exc
-    try:
-        yield
-    except BaseException:
-        _remove_empty(missing)
-        raise
-
-
 def _report(job: Job, message: str) -> None:
     prefix = f"{job.source}: "
     reason = message[len(prefix) :] if message.startswith(prefix) else message
     tqdm.write(f"{job.source}: {reason}", file=sys.stderr)
-
-
-def _extension(format_name: str | None) -> str | None:
-    if format_name is None:
-        return None
-    extension = "." + format_name.lower().lstrip(".")
-    output_format(f"x{extension}")  # raises LowlightError for a format that cannot be written
-    return extension
-
-
-def _check_output_folder(folder: Path) -> None:
-    """Refuse, before any work, an output folder that cannot be created or written. Folders
-    made to find out are removed again: they are created when the first result is written,
-    so a run whose every file fails leaves none behind."""
-    if folder.exists() and not folder.is_dir():
-        raise LowlightError(f"output {folder} exists and is not a folder; choose another -o")
-    missing = _missing_folders(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise LowlightError(f"cannot create output folder {folder}: {exc.strerror or exc}") from exc
-    try:
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise LowlightError(f"output folder {folder} is not writable; choose another -o")
-    finally:
-        _remove_empty(missing)
-
-
-def _missing_folders(folder: Path) -> list[Path]:
-    """``folder`` and those of its parents that do not exist, deepest first."""
-    return [path for path in (folder, *folder.parents) if not path.exists()]
-
-
-def _remove_empty(folders: list[Path]) -> None:
-    """Remove ``folders`` (deepest first), stopping at the first that is not empty."""
-    for folder in folders:
-        try:
-            folder.rmdir()
-        except OSError:
-            break

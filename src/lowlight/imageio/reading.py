@@ -11,6 +11,7 @@ import stat
 import struct
 import warnings
 from collections.abc import Callable
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageCms, UnidentifiedImageError
@@ -28,7 +29,7 @@ from lowlight.imageio.samples import to_float
 from lowlight.imageio.webp import is_lossless_webp
 from lowlight.imageio.wide import decode_wide, wide_rawmode
 
-__all__ = ["read_image", "read_rgb"]
+__all__ = ["read_image", "read_image_bytes", "read_rgb"]
 
 log = logging.getLogger("lowlight.imageio")
 
@@ -70,33 +71,84 @@ def read_image(path: str | os.PathLike, max_pixels: int | None = None) -> ImageD
         LowlightError: the file is missing, unreadable, not an image, damaged or too large;
             the message starts with the path.
     """
+
+    def read_special(limit: int | None) -> ImageData | None:
+        if is_camera_raw(path):
+            return read_camera_raw(path, limit)
+        if _head_kind(path) == "heif":
+            return _from_heif(read_heif(path, limit))
+        return None
+
+    return _read(
+        path,
+        lambda: _check_file(path),
+        lambda: _open(path),
+        lambda: open(path, "rb"),
+        max_pixels,
+        read_special,
+    )
+
+
+def read_image_bytes(data: bytes, name: str, max_pixels: int | None = None) -> ImageData:
+    """Read an image from the bytes of its file, exactly as ``read_image`` reads the file.
+
+    For files that do not live on a local disk (an object store's ``s3://`` keys).
+
+    Args:
+        data: the whole file's content.
+        name: what the file is called in messages (its URI).
+        max_pixels: as for ``read_image``.
+
+    Raises:
+        LowlightError: the bytes are empty, not an image, damaged or too large; the message
+            starts with ``name``.
+    """
+
+    def check() -> None:
+        if not data:
+            raise LowlightError("the file is empty (0 bytes)")
+
+    return _read(name, check, lambda: _open(io.BytesIO(data)), lambda: io.BytesIO(data), max_pixels)
+
+
+def _read(
+    name: str | os.PathLike,
+    check: Callable[[], None],
+    open_image: Callable[[], Image.Image],
+    open_bytes: Callable[[], BinaryIO],
+    max_pixels: int | None,
+    read_special: Callable[[int | None], ImageData | None] | None = None,
+) -> ImageData:
+    """``check`` the source, then decode it with ``read_special`` (camera RAW and HEIF
+    files, given the pixel limit; None for any other file) or else with Pillow (``open_bytes``
+    opens the source as a binary stream, for what Pillow does not say of it); every failure
+    becomes a ``LowlightError`` whose message starts with ``name``."""
     if max_pixels is not None:
         limit = max_pixels
     else:
         limit = None if Image.MAX_IMAGE_PIXELS is None else 2 * Image.MAX_IMAGE_PIXELS
     try:
-        _check_file(path)
-        if is_camera_raw(path):
-            return read_camera_raw(path, limit)
-        if _head_kind(path) == "heif":
-            return _from_heif(read_heif(path, limit))
-        with _open(path) as image:
+        check()
+        special = read_special(limit) if read_special is not None else None
+        if special is not None:
+            return special
+        with open_image() as image:
             _check_size(image, limit)
-            return _decode(image, lambda: _open(path), path)
+            return _decode(image, open_image, open_bytes, name)
     except LowlightError as exc:
-        raise LowlightError(f"{path}: {exc}") from exc
+        raise LowlightError(f"{name}: {exc}") from exc
     except FileNotFoundError as exc:
-        raise LowlightError(f"{path}: file not found") from exc
+        raise LowlightError(f"{name}: file not found") from exc
     except IsADirectoryError as exc:
-        raise LowlightError(f"{path}: is a directory, not an image") from exc
+        raise LowlightError(f"{name}: is a directory, not an image") from exc
     except PermissionError as exc:
-        raise LowlightError(f"{path}: permission denied") from exc
+        raise LowlightError(f"{name}: permission denied") from exc
     except UnidentifiedImageError as exc:
-        raise LowlightError(f"{path}: not an image file Pillow can read") from exc
+        raise LowlightError(f"{name}: not an image file Pillow can read") from exc
     except Image.DecompressionBombError as exc:
-        raise LowlightError(f"{path}: refused as a possible decompression bomb ({exc})") from exc
+        raise LowlightError(f"{name}: refused as a possible decompression bomb ({exc})") from exc
     except _DECODE_ERRORS as exc:
-        raise LowlightError(f"{path}: cannot read image ({exc})") from exc
+        raise LowlightError(f"{name}: cannot read image ({exc})") from exc
 
 
 def read_rgb(path: str | os.PathLike) -> np.ndarray:
@@ -179,7 +231,10 @@ def _check_size(image: Image.Image, limit: int | None) -> None:
 
 
 def _decode(
-    image: Image.Image, reopen: Callable[[], Image.Image], path: str | os.PathLike
+    image: Image.Image,
+    reopen: Callable[[], Image.Image],
+    open_bytes: Callable[[], BinaryIO],
+    path: str | os.PathLike,
 ) -> ImageData:
     rawmode = wide_rawmode(image)  # before anything loads the pixels and clears the tiles
     icc_profile = image.info.get("icc_profile") or None
@@ -188,7 +243,7 @@ def _decode(
         orientation, exif_bytes = orientation_of(exif), portable_exif(exif)
     except _DECODE_ERRORS:  # damaged metadata should not cost the pixels
         orientation, exif_bytes = 1, None
-    samples, sample_bits, lossless = _coding(image, path)
+    samples, sample_bits, lossless = _coding(image, open_bytes)
     if samples is not None:
         bit_depth = 16
         rgb = samples[..., :3]
@@ -224,16 +279,17 @@ def _decode(
 
 
 def _coding(
-    image: Image.Image, path: str | os.PathLike
+    image: Image.Image, open_bytes: Callable[[], BinaryIO]
 ) -> tuple[np.ndarray | None, int | None, bool]:
     """What Pillow does not say of AVIF and WebP files: a 10- or 12-bit AVIF's samples at
     full depth (float (H, W, 3 or 4), as stored) and their bits, else None and None; and
     whether the file is coded losslessly."""
     if image.format == "WEBP":
-        return None, None, is_lossless_webp(path)
+        with open_bytes() as handle:
+            return None, None, is_lossless_webp(handle)
     if image.format != "AVIF":
         return None, None, False
-    with open(path, "rb") as handle:
+    with open_bytes() as handle:
         data = handle.read()
     try:
         lossless = coding_facts(data).lossless

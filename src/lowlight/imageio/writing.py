@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image
@@ -21,6 +23,7 @@ from lowlight.imageio.tiff import write_tiff
 
 __all__ = [
     "write_image",
+    "encode_image",
     "output_format",
     "ALPHA_FORMATS",
     "SIXTEEN_BIT_FORMATS",
@@ -95,48 +98,78 @@ def write_image(path: str | os.PathLike, image: ImageData, format: str | None = 
             with the path.
     """
     name = output_format(path, format)
-    alpha = image.alpha if name in ALPHA_FORMATS else None
-    icc_profile = _fitting_profile(image.icc_profile, image.is_greyscale)
-    exif = image.exif
-    if name == "JPEG" and exif is not None and len(exif) > _JPEG_MAX_EXIF:
-        exif = None
     try:
         with atomic_write(path) as handle:
-            bit_depth = 16 if image.bit_depth == 16 and name in SIXTEEN_BIT_FORMATS else 8
-            if name in DEEP_FORMATS:
-                writer = write_heif if name == HEIF_FORMAT else write_avif
-                writer(
-                    handle,
-                    image.rgb,
-                    alpha,
-                    image.is_greyscale,
-                    bits=_deep_bits(image),
-                    lossless=image.lossless,
-                    icc_profile=icc_profile,
-                    exif=exif,
-                )
-            elif name == "TIFF":
-                samples = _samples(image.rgb, alpha, image.is_greyscale, bit_depth)
-                write_tiff(handle, samples, icc_profile, exif)
-            elif bit_depth == 16:
-                samples = _samples(image.rgb, alpha, image.is_greyscale, bit_depth)
-                write_png16(handle, samples, icc_profile=icc_profile, exif=exif)
-            else:
-                mode = ("L" if image.is_greyscale else "RGB") + ("A" if alpha is not None else "")
-                options = dict(_SAVE_OPTIONS.get(name, {}))
-                if name == "WEBP" and image.lossless:
-                    options = {"lossless": True}
-                if icc_profile:
-                    options["icc_profile"] = icc_profile
-                if exif:
-                    options["exif"] = exif
-                float_to_pil(image.rgb, alpha, mode).save(handle, format=name, **options)
+            _encode(handle, image, name)
     except FileNotFoundError as exc:
         raise LowlightError(f"{path}: the folder does not exist") from exc
     except PermissionError as exc:
         raise LowlightError(f"{path}: permission denied") from exc
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise LowlightError(f"{path}: cannot write image ({exc})") from exc
+
+
+def encode_image(image: ImageData, format: str) -> bytes:
+    """The bytes ``write_image`` would write for ``image`` in ``format``, for files that do
+    not live on a local disk (an object store's ``s3://`` keys).
+
+    Args:
+        image: what to encode; ``image.rgb`` is float (H, W, 3) in [0, 1].
+        format: an extension (``"png"``, ``".jpg"``) or a Pillow format name.
+
+    Raises:
+        LowlightError: unknown format, or the image cannot be encoded in it.
+
+    Example:
+        >>> import numpy as np
+        >>> encode_image(ImageData(rgb=np.zeros((2, 3, 3), np.float32)), "png")[:4]
+        b'\\x89PNG'
+    """
+    name = output_format("", format)
+    buffer = io.BytesIO()
+    try:
+        _encode(buffer, image, name)
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise LowlightError(f"cannot encode image as {name} ({exc})") from exc
+    return buffer.getvalue()
+
+
+def _encode(handle: BinaryIO, image: ImageData, name: str) -> None:
+    """Write ``image`` to ``handle`` in the Pillow format ``name`` (see ``write_image``)."""
+    alpha = image.alpha if name in ALPHA_FORMATS else None
+    icc_profile = _fitting_profile(image.icc_profile, image.is_greyscale)
+    exif = image.exif
+    if name == "JPEG" and exif is not None and len(exif) > _JPEG_MAX_EXIF:
+        exif = None
+    bit_depth = 16 if image.bit_depth == 16 and name in SIXTEEN_BIT_FORMATS else 8
+    if name in DEEP_FORMATS:
+        writer = write_heif if name == HEIF_FORMAT else write_avif
+        writer(
+            handle,
+            image.rgb,
+            alpha,
+            image.is_greyscale,
+            bits=_deep_bits(image),
+            lossless=image.lossless,
+            icc_profile=icc_profile,
+            exif=exif,
+        )
+    elif name == "TIFF":
+        samples = _samples(image.rgb, alpha, image.is_greyscale, bit_depth)
+        write_tiff(handle, samples, icc_profile, exif)
+    elif bit_depth == 16:
+        samples = _samples(image.rgb, alpha, image.is_greyscale, bit_depth)
+        write_png16(handle, samples, icc_profile=icc_profile, exif=exif)
+    else:
+        mode = ("L" if image.is_greyscale else "RGB") + ("A" if alpha is not None else "")
+        options = dict(_SAVE_OPTIONS.get(name, {}))
+        if name == "WEBP" and image.lossless:
+            options = {"lossless": True}
+        if icc_profile:
+            options["icc_profile"] = icc_profile
+        if exif:
+            options["exif"] = exif
+        float_to_pil(image.rgb, alpha, mode).save(handle, format=name, **options)
 
 
 def _deep_bits(image: ImageData) -> int:
