@@ -23,7 +23,7 @@ from lowlight.imageio import read_image
 pytest.importorskip("ray")
 psutil = pytest.importorskip("psutil")
 
-SUMMARY = r"(\d+) enhanced, (\d+) failed(, (\d+) already there)? -> (.+) in \d+(\.\d)? s"
+SUMMARY = r"(\d+) enhanced, (\d+) failed(, (\d+) already there)? -> (.+) in (\d+ min )?\d+(\.\d)? s"
 
 
 def closing_line(output: str) -> re.Match:
