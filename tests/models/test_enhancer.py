@@ -416,3 +416,13 @@ def test_a_texture_mask_trains_and_matches_in_train_and_eval() -> None:
     assert difference < 1e-6
     with pytest.raises(ValueError, match="mask_texture_sigma"):
         UnifiedLowLightEnhancer(mask_texture_sigma=0.0)
+
+
+def test_the_mask_starts_where_its_initial_bias_says() -> None:
+    torch.manual_seed(14)
+    rgb = torch.rand(1, 3, 32, 32) * 0.3
+    with torch.no_grad():
+        closed = UnifiedLowLightEnhancer()(rgb).mask
+        half_open = UnifiedLowLightEnhancer(mask_initial_bias=0.0)(rgb).mask
+    assert float(closed.max()) < 0.03
+    assert abs(float(half_open.mean()) - 0.5) < 0.02

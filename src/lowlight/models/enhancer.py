@@ -117,6 +117,8 @@ class UnifiedLowLightEnhancer(nn.Module):
         mask_texture_sigma: the mask blends in only the curve image's texture finer than
             this Gaussian sigma (pixels; ``bounded_texture``) instead of the whole curve image;
             None for the whole.
+        mask_initial_bias: the mask's initial logit everywhere (-4: almost closed, the
+            decoder decides; 0: half open, so the loss sees both sources from the start).
     """
 
     def __init__(
@@ -131,6 +133,7 @@ class UnifiedLowLightEnhancer(nn.Module):
         highlight_knee: float | None = 0.9,
         curve_guided: bool = False,
         mask_texture_sigma: float | None = None,
+        mask_initial_bias: float = -4.0,
     ) -> None:
         super().__init__()
         if tone_sigma is not None and not tone_sigma >= 8:
@@ -152,6 +155,7 @@ class UnifiedLowLightEnhancer(nn.Module):
             "highlight_knee": highlight_knee,
             "curve_guided": curve_guided,
             "mask_texture_sigma": mask_texture_sigma,
+            "mask_initial_bias": mask_initial_bias,
         }
         self.tone_sigma = tone_sigma
         self.highlight_knee = highlight_knee
@@ -165,7 +169,7 @@ class UnifiedLowLightEnhancer(nn.Module):
             guided=curve_guided,
         )
         self.decoder = TransformerDecoder(4 if split else 7, widths, depths, decoder_depths, heads)
-        self.mask_predictor = MaskPredictor()
+        self.mask_predictor = MaskPredictor(initial_bias=mask_initial_bias)
         self.colour_affine = GlobalColourAffine(enable_vibrance=False, identity_clamp=0.15)
         ceiling = None if highlight_knee is not None else 1.0
         self.colour_correction = EnhancedGlobalColorCorrection(ceiling=ceiling)
