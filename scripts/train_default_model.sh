@@ -22,6 +22,6 @@ if [[ -f "$run/last.pt" ]]; then
     lowlight train --out "$run" --resume --threads "$threads"
 else
     lowlight train --config configs/real-photos.yaml --data "$data" --out "$run" \
-        --init-weights weights/lol-v1-exposure.safetensors --threads "$threads"
+        --threads "$threads"
 fi
 echo "default model: $run/last.safetensors"
