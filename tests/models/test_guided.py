@@ -80,8 +80,8 @@ def test_guided_curve_parameters_stay_in_range_and_get_gradients() -> None:
     rgb = torch.rand(2, 3, 32, 48) * 0.5
     curve_image, params = estimator(torch.cat([rgb, torch.rand(2, 1, 32, 48)], dim=1))
     assert params.shape == (2, 3, 32, 48)
-    assert float(params.abs().max()) <= 1.0
-    assert 0.0 <= float(curve_image.min()) and float(curve_image.max()) <= 1.0
+    assert float(params.detach().abs().max()) <= 1.0
+    assert 0.0 <= float(curve_image.detach().min()) and float(curve_image.detach().max()) <= 1.0
     (curve_image - 0.6).pow(2).mean().backward()
     for name, p in estimator.named_parameters():
         assert p.grad is not None and p.grad.abs().max() > 0, name

@@ -131,10 +131,16 @@ class Trainer:
                 ) from exc
         model = load_model(self.config.init_weights, architecture=self.config.model).train()
         self.config.model = dict(model.config)
+        for component in self.config.restart:
+            try:
+                model.restart_(component)
+            except ValueError as exc:
+                raise LowlightError(f"config 'restart': {exc}") from exc
         if resume:
             log.info("architecture from %s, weights from the checkpoint", self.config.init_weights)
         else:
-            log.info("initialised from %s", self.config.init_weights)
+            restarted = "".join(f"; {c} restarted" for c in self.config.restart)
+            log.info("initialised from %s%s", self.config.init_weights, restarted)
         return model
 
     @property
