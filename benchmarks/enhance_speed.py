@@ -8,7 +8,8 @@ it), then times one enhancement. The cases (backend x quality) take turns, in al
 order from one repeat to the next, so that they share whatever else the machine is running;
 the table gives each case's median time over the repeats, the median CPU time (user and
 system, all threads: less sensitive than wall time to a machine shared with other work,
-though waiting threads that spin count too) and the largest peak. The picture is random
+though waiting threads that spin count too) and the largest peak resident memory of the
+child's own (``peak_memory.py``). The picture is random
 dark noise; 6000x4000 is tiled automatically in full quality. Below 1.5 working sizes
 ``--quality fast`` renders in full (there is little to reduce), so 600x400 is the same both
 ways. The ONNX model is exported into the cache (``$LOWLIGHT_CACHE``) before any timing.
@@ -33,13 +34,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+from peak_memory import PEAK_MB_CODE
+
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "enhance_speed.json"
 SIZES = ("600x400", "1920x1080", "4032x3024", "6000x4000")
 NAMES = {"pytorch": "PyTorch", "onnxruntime": "ONNX Runtime"}
 # Pictures above this many pixels are slow in full quality: they get --large-runs repeats.
 LARGE = 2**22
 
-_CHILD = """
+_CHILD = (
+    PEAK_MB_CODE
+    + """
 import json, resource, sys, time
 import numpy as np, torch
 import lowlight
@@ -62,11 +67,11 @@ lowlight.enhance(image, **options)
 seconds = time.perf_counter() - start
 after = resource.getrusage(resource.RUSAGE_SELF)
 cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-peak_mb = after.ru_maxrss / 1024
-result = {"seconds": seconds, "cpu_s": cpu, "peak_rss_mb": peak_mb,
+result = {"seconds": seconds, "cpu_s": cpu, "peak_rss_mb": peak_mb(),
           "runner": runner.description, "rendered": rendered}
 print(json.dumps(result))
 """
+)
 
 
 def measure(size: str, backend: str, quality: str, args: argparse.Namespace) -> dict:

@@ -26,12 +26,13 @@ video encoding, which would add its own differences). Reported:
 - frames per second of ``lowlight.enhance_video`` on a 1280x720 clip (decoding, enhancing,
   H.264 encoding), modes interleaved in one process so they share the machine's load,
   median of ``--repeats``; and of ``lowlight enhance`` on a 1280x720 clip of
-  ``--command-frames`` frames, loading included, as a user runs it (the stabilised mode);
-- peak memory (ru_maxrss) of one child process per run enhancing a 320x180 clip of
-  ``--frames`` frames, and one ten times longer; the bar is 1.2x.
+  ``--command-frames`` frames, loading included, as a user runs it (the stabilised mode),
+  with its CPU time per frame (all threads; less sensitive than wall time to other work);
+- peak memory (the child's own, ``peak_memory.py``) of one child process per run enhancing
+  a 320x180 clip of ``--frames`` frames, and one ten times longer; the bar is 1.2x.
 
     python benchmarks/video_stability.py [--weights FILE] [--threads 2] [--size 384x256]
-        [--quality auto|fast|full] [--working-size 768]
+        [--quality auto|fast|full] [--working-size 768] [--stability-only]
 
 ``--quality`` and ``--working-size`` are those of ``lowlight enhance`` and apply to every clip:
 at the default 384x256 the clips are rendered in full; at ``--size 1280x720`` (the photos are
@@ -47,6 +48,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -59,6 +61,7 @@ import torch
 import torch.nn.functional as F
 from data_location import RESULTS
 from kornia.color import linear_rgb_to_rgb, rgb_to_linear_rgb
+from peak_memory import PEAK_MB_CODE
 
 import lowlight
 from lowlight.imageio.arrays import from_batch
@@ -75,13 +78,16 @@ LUMA = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
 MODES = {"frame by frame": 0.0, "stabilised": None}
 FLICKER_BAR, MEMORY_BAR = 1.5, 1.2
 
-_MEMORY_CHILD = """
-import json, resource, sys, torch, lowlight
+_MEMORY_CHILD = (
+    PEAK_MB_CODE
+    + """
+import json, sys, torch, lowlight
 torch.set_num_threads(int(sys.argv[3]))
 model = lowlight.load_model(sys.argv[4] or None)
 lowlight.enhance_video(sys.argv[1], sys.argv[2], model=model)
-print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+print(json.dumps({"peak_rss_mb": peak_mb()}))
 """
+)
 
 
 def photo(name: str, scale: float = 1.5, at_least: tuple[int, int] = (0, 0)) -> torch.Tensor:
@@ -223,12 +229,20 @@ def command_speed(folder: Path, frames: int, threads: int, weights: str, renderi
     command += ["--working-size", str(rendering["working_size"])]
     command += ["--weights", weights] if weights else []
     environment = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env=environment)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"lowlight enhance failed:\n{done.stderr}")
-    return {"frames": frames, "seconds": seconds, "frames_per_second": frames / seconds}
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return {
+        "frames": frames,
+        "seconds": seconds,
+        "frames_per_second": frames / seconds,
+        "cpu_s_per_frame": cpu / frames,
+    }
 
 
 def memory(folder: Path, frames: int, threads: int, weights: str) -> dict:
@@ -250,9 +264,9 @@ def memory(folder: Path, frames: int, threads: int, weights: str) -> dict:
 
 def report(
     rows: list[dict],
-    rates: dict,
-    command: dict,
-    peaks: dict,
+    rates: dict | None,
+    command: dict | None,
+    peaks: dict | None,
     load: str,
     size: tuple,
     rendering: dict,
@@ -277,11 +291,15 @@ def report(
     for row in static:
         print(f"| {row['mode']} | {row['temporal_std']:.4f} "
               f"| {row['temporal_std'] / row.get('gain', 1.0):.4f} |")  # fmt: skip
+    if rates is None:
+        return
     print("\n| 1280x720 | frames per second |\n|---|---|")
     for mode, rate in rates.items():
         print(f"| {mode} | {rate:.2f} |")
     print(f"| lowlight enhance, {command['frames']} frames, loading included | "
           f"{command['frames_per_second']:.2f} |")  # fmt: skip
+    print(f"\nlowlight enhance: {command['cpu_s_per_frame']:.3f} CPU seconds per frame (user "
+          "and system, all threads, loading included)")  # fmt: skip
     short, long = sorted(peaks)
     ratio = peaks[long] / peaks[short]
     print(f"\nPeak memory (320x180): {short} frames {peaks[short]:.0f} MB, {long} frames "
@@ -299,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--command-frames", type=int, default=48)
     parser.add_argument("--quality", choices=("auto", "fast", "full"), default="auto")
     parser.add_argument("--working-size", type=int, default=768)
+    parser.add_argument("--stability-only", action="store_true", help="leave out speed and memory")
     parser.add_argument("--json", type=Path, help="default: results/video_stability[-SIZE].json")
     args = parser.parse_args(argv)
     default_size = parser.get_default("size")
@@ -314,12 +333,14 @@ def main(argv: list[str] | None = None) -> int:
     rendering = {"quality": args.quality, "working_size": args.working_size}
     with torch.inference_mode():
         rows = stability(model, (height, width), rendering)
+    rates = command = peaks = None
     with tempfile.TemporaryDirectory() as folder:
-        rates = speed(model, Path(folder), args.speed_frames, args.repeats, rendering)
-        command = command_speed(
-            Path(folder), args.command_frames, args.threads, args.weights, rendering
-        )
-        peaks = memory(Path(folder), args.frames, args.threads, args.weights)
+        if not args.stability_only:
+            rates = speed(model, Path(folder), args.speed_frames, args.repeats, rendering)
+            command = command_speed(
+                Path(folder), args.command_frames, args.threads, args.weights, rendering
+            )
+            peaks = memory(Path(folder), args.frames, args.threads, args.weights)
     load = " ".join(f"{value:.1f}" for value in os.getloadavg())
     report(rows, rates, command, peaks, load, (height, width), rendering)
     args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -331,11 +352,14 @@ def main(argv: list[str] | None = None) -> int:
         "quality": args.quality,
         "working_size": args.working_size,
         "stability": rows,
-        "frames_per_second_1280x720": rates,
-        "command_1280x720": command,
-        "peak_rss_mb_320x180": peaks,
         "bars": {"flicker_ratio": FLICKER_BAR, "memory_ratio": MEMORY_BAR},
     }
+    if rates is not None:
+        result |= {
+            "frames_per_second_1280x720": rates,
+            "command_1280x720": command,
+            "peak_rss_mb_320x180": peaks,
+        }
     args.json.write_text(json.dumps(result, indent=1))
     return 0
 
