@@ -1,9 +1,11 @@
 """Quality of the fast rendering against the full one: eval15, real dark photos, and noise.
 
 - LOL-v1 eval15 (600x400; PSNR and SSIM against the targets, the field's protocol): full;
-  fast at half working size (the network on 300x200); and the renderer alone: fast rendered
-  from the full result reduced to 300x200, which leaves out the network's own behaviour on a
-  smaller picture.
+  fast at half working size (the network on 300x200); the same with each channel's mean
+  level scaled to the full result's, which leaves out the tone the network settles on at
+  the smaller size; and the renderer alone: fast rendered from the full result reduced to
+  300x200, which leaves out the network's own behaviour on a smaller picture. The lowest
+  and highest ratio of a picture's fast mean level to its full one go with them.
 - ``real-dark/`` (26 photos, 500 to 1080 pixels long; NIQE, lower is better): full; fast at
   the default working size (a reduction of up to 1.4 times, as ``--quality fast`` gives); and
   fast at half size (each photo's working size half its longer side). The mean level of the
@@ -50,23 +52,30 @@ def eval15(model) -> dict:
     paths = sorted((folder / "low").glob("*.png"))
     if not paths:
         return {}
-    scores: dict[str, list[tuple[float, float]]] = {"full": [], "fast": [], "renderer": []}
+    names = ("full", "fast", "fast, level of full", "renderer")
+    scores: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+    levels = []
     for path in paths:
         low, target = read_batch(path), read_batch(folder / "high" / path.name)
         full = enhance_tensor(model, low, quality="full")
         half = max(low.shape[-2:]) // 2
         fast = enhance_tensor(model, low, quality="fast", working_size=half)
+        levels.append(float(fast.mean() / full.mean()))
+        level = full.mean(dim=(2, 3), keepdim=True) / fast.mean(dim=(2, 3), keepdim=True)
 
         def reduced_full(reduced: torch.Tensor, full: torch.Tensor = full) -> torch.Tensor:
             return F.interpolate(full, size=reduced.shape[-2:], mode="area")
 
         renderer = full_resolution.render_reduced(reduced_full, low, half)
-        for name, result in (("full", full), ("fast", fast), ("renderer", renderer)):
+        results = (full, fast, (fast * level).clamp(0, 1), renderer)
+        for name, result in zip(names, results, strict=True):
             scores[name].append((float(psnr(result, target)), float(ssim(result, target))))
-    return {
+    figures = {
         name: {"psnr": _mean(s[0] for s in values), "ssim": _mean(s[1] for s in values)}
         for name, values in scores.items()
     }
+    figures["fast"]["level_over_full"] = [min(levels), max(levels)]
+    return figures
 
 
 def real_dark(model) -> dict:
@@ -164,10 +173,13 @@ def print_all(results: dict) -> None:
         names = {
             "full": "full",
             "fast": "fast, network on 300x200",
+            "fast, level of full": "the same, each channel's mean level scaled to the full one's",
             "renderer": "the full result reduced to 300x200, rendered fast",
         }
         for name, scores in results["eval15"].items():
             print(f"| {names[name]} | {scores['psnr']:.2f} | {scores['ssim']:.3f} |")
+        low, high = results["eval15"]["fast"]["level_over_full"]
+        print(f"Mean level of fast over full, per picture: {low:.3f} to {high:.3f}")
     if results["real_dark"]:
         print("\nreal-dark (26 photos), NIQE (lower is better) and mean level over the full one")
         print("| rendering | NIQE | level / full |\n|---|---|---|")
