@@ -92,8 +92,9 @@ FALLBACK_WEIGHT = 1e-5
 FIT_EPS = 1e-5
 NOISE_RIDGE = 4.0
 # Rows rendered at a time: the upsampled coefficients of one band of a 24-megapixel picture
-# take about 90 MB.
-BAND_ROWS = 256
+# take about 40 MB. Bands of 64 rows rendered a 12-megapixel picture in 0.60 s on 2 threads
+# against 1.04 s with bands of 256; 16 to 96 rows did about as well.
+BAND_ROWS = 64
 # The noise of the detail is estimated on about this many rows spread over the picture (over
 # 250 000 samples per channel on a 12-megapixel photo).
 _NOISE_ROWS = 64
