@@ -23,8 +23,8 @@ from lowlight.training.checkpoint import load_checkpoint
 
 
 def run(capsys, *argv: str | Path) -> tuple[int, list[str]]:
-    """The exit status and the lines on stderr; ``enhance`` runs with PyTorch, and the line
-    naming its backend is left out."""
+    """The exit status and the lines on stderr; ``enhance`` runs with PyTorch, and the notes
+    naming its backend and the quality ``auto`` chose are left out."""
     command, *options = [str(arg) for arg in argv]
     if command == "enhance":
         options = ["--backend", "pytorch", *options]
@@ -32,7 +32,8 @@ def run(capsys, *argv: str | Path) -> tuple[int, list[str]]:
     err = capsys.readouterr().err
     assert "Traceback" not in err
     lines = err.strip().splitlines()
-    return status, [line for line in lines if not line.startswith("lowlight enhance: backend ")]
+    notes = ("lowlight enhance: backend ", "lowlight enhance: quality auto: ")
+    return status, [line for line in lines if not line.startswith(notes)]
 
 
 def temporary_files(folder: Path) -> list[str]:
