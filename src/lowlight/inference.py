@@ -36,30 +36,32 @@ __all__ = [
     "MAX_EXPOSURE_STOPS",
 ]
 
-# Images with more pixels than this are tiled automatically (about 4 megapixels, so 1080p
-# and most phone photos run whole: peak memory about 1.9 GB at 2 threads).
 AUTO_TILE_PIXELS = 2**22
-# The network's channel attention sees each tile's global statistics, so on its own each tile
-# would find its own overall brightness; a tiled result therefore takes its low frequencies
-# from one pass over the whole picture reduced to a tile's size (``match_low_frequencies``).
-# 1536 keeps a 6000x4000 photo under 3 GB.
+"""Images with more pixels than this are tiled automatically (about 4 megapixels, so 1080p and most
+phone photos run whole: peak memory about 1.9 GB at 2 threads)."""
 DEFAULT_TILE = 1536
-# The reduced pass is never smaller than this (longer side, pixels): the shipped model learnt
-# its exposure on 600x400 pictures, and on a much smaller one it settles on another tone, which
-# the whole tiled result would then take. A 600x400 pass needs about 0.1 GB.
+"""The network's channel attention sees each tile's global statistics, so on its own each tile would
+find its own overall brightness; a tiled result therefore takes its low frequencies from one pass
+over the whole picture reduced to a tile's size (``match_low_frequencies``). 1536 keeps a
+6000x4000 photo under 3 GB."""
 TONE_PASS_MIN_SIDE = 600
-# The cross-fade between neighbouring tiles.
+"""The reduced pass is never smaller than this (longer side, pixels): the shipped model learnt its
+exposure on 600x400 pictures, and on a much smaller one it settles on another tone, which the
+whole tiled result would then take. A 600x400 pass needs about 0.1 GB."""
 DEFAULT_OVERLAP = 64
+"""The cross-fade between neighbouring tiles."""
 MIN_TILE = 32
-# The exposure control's range, in stops either way (2**8: far past any useful correction).
+"""The smallest tile side ``tile`` accepts, in pixels."""
 MAX_EXPOSURE_STOPS = 8.0
+"""The exposure control's range, in stops either way (2**8: far past any useful correction)."""
 
 
 def choose_tile(height: int, width: int, tile: int | None = None) -> int | None:
     """The tile size to enhance an image with, or None to enhance it whole.
 
     Args:
-        height, width: the image size.
+        height: the image's height in pixels.
+        width: the image's width in pixels.
         tile: None chooses automatically (``DEFAULT_TILE`` above ``AUTO_TILE_PIXELS``
             pixels, else whole); 0 never tiles; a positive value (>= ``MIN_TILE``) tiles
             with that size whenever the image is larger than it.
@@ -214,7 +216,7 @@ def enhance(
         LowlightError: an unsupported input, the default model cannot be loaded, or the
             backend is unavailable.
 
-    Example:
+    Examples:
         >>> import numpy as np, lowlight
         >>> model = lowlight.load_model()
         >>> dark = np.zeros((64, 64, 3), dtype=np.uint8)

@@ -23,15 +23,15 @@ __all__ = [
     "CLASH_SUFFIX",
 ]
 
-# What a folder search picks up (files named explicitly are tried whatever their extension).
 IMAGE_EXTENSIONS = frozenset(
     {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".tif", ".tiff", ".bmp", ".avif"}
 )
-# Video clips (enhanced with ``lowlight.video``; a file named explicitly is a clip when its
-# extension is one of these).
+"""What a folder search picks up (files named explicitly are tried whatever their extension)."""
 VIDEO_EXTENSIONS = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm"})
-# Added to an output name that would otherwise be an input's (only with allow_same_folder).
+"""Video clips (enhanced with ``lowlight.video``; a file named explicitly is a clip when its
+extension is one of these)."""
 CLASH_SUFFIX = "-enhanced"
+"""Added to an output name that would otherwise be an input's (only with allow_same_folder)."""
 _GLOB_CHARACTERS = frozenset("*?[")
 _SEARCHED = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
 

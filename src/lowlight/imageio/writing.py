@@ -19,7 +19,9 @@ from lowlight.imageio.tiff import write_tiff
 __all__ = ["write_image", "output_format", "ALPHA_FORMATS", "SIXTEEN_BIT_FORMATS"]
 
 ALPHA_FORMATS = frozenset({"PNG", "TIFF", "WEBP", "AVIF"})
+"""Pillow's names of the output formats that keep an alpha channel."""
 SIXTEEN_BIT_FORMATS = frozenset({"PNG", "TIFF"})
+"""Pillow's names of the output formats that keep 16 bits per sample."""
 # Lossy formats at near-transparent quality: the output is a finished photograph.
 _SAVE_OPTIONS: dict[str, dict[str, object]] = {
     "JPEG": {"quality": 95},

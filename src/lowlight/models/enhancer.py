@@ -96,8 +96,12 @@ class UnifiedLowLightEnhancer(nn.Module):
     train-only branches).
 
     Args:
-        widths, depths, decoder_depths, heads: the decoder's shape (``TransformerDecoder``).
-        curve_iterations, curve_scale: the curve estimator's (``ImprovedCurveEstimator``).
+        widths: the decoder's channels at 1/2, 1/4 and 1/8 resolution (``TransformerDecoder``).
+        depths: the decoder's blocks per encoder stage (the last is the bottleneck).
+        decoder_depths: the decoder's blocks per decoder stage, from 1/4 back up to 1/2.
+        heads: the decoder's attention heads per stage.
+        curve_iterations: the curve estimator's iterations (``ImprovedCurveEstimator``).
+        curve_scale: how many times smaller than the picture the curves are estimated.
         tone_sigma: the decoder's detail leaves the luma's low frequencies beyond this Gaussian
             sigma (pixels, >= 8) to the curves; None for an unbounded residual.
         highlight_knee: start of the soft highlight shoulder in (0, 1), or None to clip at 1.

@@ -19,7 +19,6 @@ from lowlight.errors import LowlightError
 
 __all__ = ["UnpairedLoss", "UNPAIRED_DEFAULTS", "UNPAIRED_TERMS"]
 
-# The logged loss terms, in the order of ``UnpairedLoss``'s weights.
 UNPAIRED_TERMS = (
     "spatial_consistency",
     "exposure",
@@ -28,6 +27,7 @@ UNPAIRED_TERMS = (
     "distill_l1",
     "distill_ssim",
 )
+"""The logged loss terms, in the order of ``UnpairedLoss``'s weights."""
 
 
 @dataclass(frozen=True)
@@ -117,3 +117,5 @@ UNPAIRED_DEFAULTS = MappingProxyType(
         "val_fraction": 0.2,
     }
 )
+"""The options of a ``--unpaired`` run that none of the command line, the YAML file or a
+resumed run sets."""
