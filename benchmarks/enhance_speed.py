@@ -22,11 +22,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 from pathlib import Path
+
+from machine import describe, summary
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "enhance_speed.json"
 SIZES = ("600x400", "1920x1080", "6000x4000")
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         import lowlight
 
         lowlight.load_runner(args.weights or None, backend="onnxruntime")  # export, untimed
-    load_before = os.getloadavg()
+    machine = describe(args.threads)
     rows = []
     for size in args.sizes.split(","):
         width, height = map(int, size.split("x"))
@@ -109,11 +110,8 @@ def main(argv: list[str] | None = None) -> int:
                     "relative_to_first": median / first,
                 }
             )
-    load = {"before": load_before, "after": os.getloadavg()}
-    print(
-        f"lowlight.enhance, {args.threads} threads, {platform.processor() or platform.machine()}, "
-        f"load average {load['before'][0]:.1f} before and {load['after'][0]:.1f} after"
-    )
+    load = {"before": machine["load_average"], "after": os.getloadavg()}
+    print(f"lowlight.enhance on {summary(machine)} before, {load['after'][0]:.1f} after")
     first = NAMES[backends[0]]
     print(f"| size | backend | median s | x {first} | CPU s | runs | peak RSS MB |")
     print("|---|---|---|---|---|---|---|")
@@ -127,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "threads": args.threads,
         "weights": args.weights or "default",
+        "machine": machine,
         "load_average": load,
         "cases": rows,
     }

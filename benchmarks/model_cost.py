@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import torch
+from machine import describe, summary
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -133,10 +133,10 @@ def main(argv: list[str] | None = None) -> int:
         "config": model.config,
         "threads": args.threads,
         "runs": args.runs,
-        "torch": torch.__version__,
-        "machine": f"{platform.machine()} {platform.processor() or platform.system()}",
+        "machine": describe(args.threads),
         **measure(model, args.threads, args.runs),
     }
+    print(summary(result["machine"]))
     print(format_table(result))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2) + "\n")

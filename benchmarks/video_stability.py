@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -53,6 +52,7 @@ import torch
 import torch.nn.functional as F
 from data_location import RESULTS
 from kornia.color import linear_rgb_to_rgb, rgb_to_linear_rgb
+from machine import describe, summary
 
 import lowlight
 from lowlight.imageio.arrays import from_batch
@@ -214,8 +214,8 @@ def memory(folder: Path, frames: int, threads: int, weights: str) -> dict:
     return result
 
 
-def report(rows: list[dict], rates: dict, peaks: dict, load: str, size: tuple) -> None:
-    print(f"Temporal stability at {size[1]}x{size[0]}, {RATE} fps; load average: {load}")
+def report(rows: list[dict], rates: dict, peaks: dict, machine: dict, size: tuple) -> None:
+    print(f"Temporal stability at {size[1]}x{size[0]}, {RATE} fps, on {summary(machine)}")
     print("| clip | mode | flicker | gain | flicker / (input's x gain) | MABD | cuts |")
     print("|---|---|---|---|---|---|---|")
     for row in rows:
@@ -261,13 +261,13 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         rates = speed(model, Path(folder), args.speed_frames, args.repeats)
         peaks = memory(Path(folder), args.frames, args.threads, args.weights)
-    load = " ".join(f"{value:.1f}" for value in os.getloadavg())
-    report(rows, rates, peaks, load, (height, width))
+    machine = describe(args.threads)
+    report(rows, rates, peaks, machine, (height, width))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     result = {
         "weights": args.weights or "default",
         "threads": args.threads,
-        "load_average": load,
+        "machine": machine,
         "size": args.size,
         "stability": rows,
         "frames_per_second_1280x720": rates,
