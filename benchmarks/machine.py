@@ -1,8 +1,8 @@
 """The machine a benchmark ran on, recorded beside its figures: the CPU and the vector
 instructions that decide its speed (AVX2, AVX-512, AMX), its cores, the threads used, the load
 from other work, the GPU when one was used, and the versions of the libraries that ran the
-model. Timings, and which backend is faster, change from one kind of machine to another, so
-every table names its machine."""
+model. Timings, and the margin between the backends, change from one kind of machine to
+another, so every table names its machine."""
 
 from __future__ import annotations
 

@@ -118,8 +118,8 @@ def choose_backend(backend: str, device: str | torch.device = "cpu") -> str:
     """The backend ``backend`` names on ``device``: "pytorch" or "onnxruntime".
 
     "auto" is ONNX Runtime on the CPU when the ``onnx`` extra is installed, else PyTorch.
-    Which is faster depends on the CPU and the picture's size: ``benchmarks/enhance_speed.py``
-    measures both on the machine it runs on.
+    How their speeds compare depends on the CPU and the picture's size:
+    ``benchmarks/enhance_speed.py`` measures both on the machine it runs on.
 
     Raises:
         LowlightError: an unknown name; "onnxruntime" without the extra or off the CPU.
