@@ -58,7 +58,7 @@ class UnpairedLoss:
     illumination_smoothness: float = 200.0
     # Strong enough that fine-tuning the shipped model on half of real-dark/ leaves LOL-v1
     # eval15 where it was (22.47 dB); with 1 and 1 it can lose 0.9 dB
-    # (benchmarks/unpaired_finetune.py, README).
+    # (benchmarks/unpaired_finetune.py, docs/benchmarks.md).
     distill_l1: float = 5.0
     distill_ssim: float = 5.0
     # Zero-DCE aims at 0.6; the shipped model's outputs, like LOL-v1's targets, sit near 0.45,
