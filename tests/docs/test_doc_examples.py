@@ -69,22 +69,21 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_address(weights_file: Path) -> Iterator[str]:
+def app_address(weights_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``lowlight serve`` running in a child process, as the app's examples expect it; its
     address (host:port)."""
     pytest.importorskip("gradio", reason="the app's examples need lowlight[app]")
     address = f"127.0.0.1:{_free_port()}"
     command = [sys.executable, "-m", "lowlight", "serve", "--port", address.split(":")[1]]
-    server = subprocess.Popen(
-        [*command, "--weights", str(weights_file)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    log = tmp_path_factory.mktemp("app") / "serve.log"
+    with open(log, "w", encoding="utf-8") as output:
+        server = subprocess.Popen(
+            [*command, "--weights", str(weights_file)], stdout=output, stderr=subprocess.STDOUT
+        )
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         while True:
-            assert server.poll() is None, f"lowlight serve stopped:\n{server.stderr.read()}"
+            assert server.poll() is None, f"lowlight serve stopped:\n{log.read_text()}"
             try:
                 with urllib.request.urlopen(f"http://{address}/", timeout=10):
                     break
@@ -94,7 +93,7 @@ def app_address(weights_file: Path) -> Iterator[str]:
         yield address
     finally:
         server.terminate()
-        server.communicate(timeout=60)
+        server.wait(timeout=60)
 
 
 def prepare(block: Block, folder: Path, request: pytest.FixtureRequest) -> str:
