@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -242,3 +243,52 @@ def test_the_bar_runs_over_the_files_on_a_terminal(
     # tqdm's disable=None draws the bar only when its stream is a terminal.
     assert settings["disable"] is disable and settings["total"] == 3
     assert settings["bar"].n == 3 and settings["unit"] == "image"
+
+
+def test_skip_existing_resumes_a_stopped_run(photos, weights_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert _run(photos, "-o", out, "--weights", weights_file) == 0
+    done = {name: (out / name).stat().st_mtime_ns for name in ("a.png", "sub/b.jpg")}
+    (out / "sub" / "deeper" / "c.png").unlink()  # as if the run had stopped before it
+    capsys.readouterr()
+    assert _run(photos, "-o", out, "--weights", weights_file, "--skip-existing") == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith(f"1 enhanced, 0 failed, 2 already there -> {out}{os.sep} in ")
+    assert {name: (out / name).stat().st_mtime_ns for name in done} == done
+    assert _files(out) == {"a.png", "sub/b.jpg", "sub/deeper/c.png"}
+
+
+def test_skip_existing_with_everything_done_loads_no_model(
+    photos, weights_file, tmp_path, capsys, monkeypatch
+):
+    out = tmp_path / "out"
+    assert _run(photos, "-o", out, "--weights", weights_file) == 0
+    capsys.readouterr()
+    monkeypatch.setattr(weights, "load_model", None)  # any load would fail
+    assert _run(photos, "-o", out, "--weights", weights_file, "--skip-existing") == 0
+    assert capsys.readouterr().out.startswith("0 enhanced, 0 failed, 3 already there -> ")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--ray-address", "head:6379"], "--ray-address is an option of --engine ray"),
+        (["--num-gpus-per-worker", "1"], "--num-gpus-per-worker is an option of --engine ray"),
+        (["--engine", "ray", "--device", "cuda"], "--num-gpus-per-worker N, not --device"),
+        (["-o", "s3://bucket/out"], "s3://bucket/out is a URI: URIs are read and written with"),
+    ],
+)
+def test_ray_options_belong_to_the_ray_engine(photos, tmp_path, capsys, arguments, message):
+    output = [] if "-o" in arguments else ["-o", tmp_path / "out"]
+    assert _run(photos, *output, *arguments) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_ray_engine_without_ray_says_what_to_install(photos, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails, as where it is absent
+    assert _run(photos, "-o", tmp_path / "out", "--engine", "ray") == 2
+    assert 'needs ray, which is not installed: pip install "lowlight[ray]"' in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "out").exists()

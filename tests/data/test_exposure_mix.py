@@ -14,7 +14,9 @@ from lowlight.data import (
     ExposureMix,
     ExposureMixDataset,
     PairedCropDataset,
+    PhotoCropDataset,
     find_pairs,
+    find_photos,
     synthesise_exposure,
 )
 from lowlight.errors import LowlightError
@@ -120,3 +122,88 @@ def test_the_same_seed_and_epoch_give_the_same_items(pairs) -> None:
             assert torch.equal(a, b)
     second.set_epoch(3, 6)
     assert not all(torch.equal(first[i][0], second[i][0]) for i in range(10))
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"photos": 0.5}, "needs photo_folders"),
+        ({"photos": 1.5, "photo_folders": ["x"]}, r"share in \[0, 1\]"),
+        ({"keep_lights": -0.1}, r"share in \[0, 1\]"),
+        ({"photo_folders": "photos/"}, "list of folders"),
+        ({"illumination": [2.0, 1.0]}, "illumination"),
+    ],
+)
+def test_mix_refuses_bad_photo_settings(values: dict, message: str) -> None:
+    with pytest.raises(LowlightError, match=message):
+        ExposureMix.from_dict(values)
+
+
+def test_a_mix_with_photos_round_trips_through_a_dict() -> None:
+    mix = ExposureMix.from_dict(
+        {"photos": 0.5, "photo_folders": ["a", "b"], "illumination": [0, 3], "keep_lights": 0.5}
+    )
+    assert mix.photo_folders == ("a", "b") and mix.illumination == (0.0, 3.0)
+    assert ExposureMix.from_dict(mix.to_dict()) == mix
+
+
+@pytest.fixture
+def photos(tmp_path: Path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for index in range(3):
+        # Pure blue photos: told apart from the pairs' grey-ish targets by their colour.
+        blue = np.zeros((40, 56, 3), dtype=np.uint8)
+        blue[..., 2] = 200
+        Image.fromarray(blue).save(folder / f"p{index}.png")
+    return find_photos(folder)
+
+
+def _photo_mix_dataset(pairs, photos, mix: ExposureMix) -> ExposureMixDataset:
+    base = PairedCropDataset(pairs, 32, samples_per_epoch=60)
+    return ExposureMixDataset(base, mix, PhotoCropDataset(photos, 32, 60))
+
+
+def _is_blue(image: torch.Tensor) -> bool:
+    return float(image[2].mean()) > 4 * float(image[:2].mean()) + 1e-3
+
+
+def test_synthetic_and_identity_items_take_photos_in_their_share(pairs, photos) -> None:
+    mix = ExposureMix(paired=0.0, synthetic=0.5, identity=0.5, photos=0.5, photo_folders=("x",))
+    data = _photo_mix_dataset(pairs, photos, mix)
+    blue = [_is_blue(data[i][1]) for i in range(len(data))]
+    assert 15 <= sum(blue) <= 45
+    for index in range(len(data)):
+        low, high = data[index]
+        if _is_blue(high) and not torch.equal(low, high):
+            assert _is_blue(low) and low.mean() < high.mean()
+
+
+def test_paired_items_never_take_photos(pairs, photos) -> None:
+    mix = ExposureMix(paired=1.0, synthetic=0.0, identity=0.0, photos=1.0, photo_folders=("x",))
+    data = _photo_mix_dataset(pairs, photos, mix)
+    assert not any(_is_blue(data[i][1]) for i in range(len(data)))
+
+
+def test_unevenly_darkened_items_repeat_for_a_seed_and_epoch(pairs, photos) -> None:
+    mix = ExposureMix(
+        paired=0.0,
+        synthetic=1.0,
+        identity=0.0,
+        photos=0.5,
+        photo_folders=("x",),
+        illumination=(1.0, 3.0),
+        keep_lights=0.5,
+    )
+    first, second = (_photo_mix_dataset(pairs, photos, mix) for _ in range(2))
+    first.set_epoch(1, 2)
+    second.set_epoch(1, 2)
+    for index in range(0, 60, 7):
+        for a, b in zip(first[index], second[index], strict=True):
+            assert torch.equal(a, b)
+
+
+def test_photos_without_a_photo_dataset_are_refused(pairs) -> None:
+    mix = ExposureMix(photos=0.5, photo_folders=("x",))
+    with pytest.raises(LowlightError, match="dataset of photos"):
+        ExposureMixDataset(PairedCropDataset(pairs, 32, samples_per_epoch=8), mix)

@@ -22,8 +22,10 @@ from lowlight.imageio import (
     ImageData,
     atomic_path,
     atomic_write,
+    encode_image,
     output_format,
     read_image,
+    read_image_bytes,
     read_rgb,
     wide,
     write_image,
@@ -314,6 +316,52 @@ def test_truncated_file_raises_lowlight_error(tmp_path: Path) -> None:
     (tmp_path / "cut.png").write_bytes((tmp_path / "whole.png").read_bytes()[:300])
     with pytest.raises(LowlightError, match="cut.png: cannot read image"):
         read_image(tmp_path / "cut.png")
+
+
+@pytest.mark.parametrize("extension", [".png", ".jpg", ".webp", ".tif"])
+@pytest.mark.parametrize("bit_depth", [8, 16])
+def test_bytes_read_and_encode_as_files_do(tmp_path: Path, extension: str, bit_depth: int) -> None:
+    # For object stores: the same pixels and metadata from bytes, the same bytes from encoding.
+    samples = _samples((7, 9, 4), np.uint16, seed=bit_depth) / np.float32(65535)
+    source = ImageData(
+        rgb=samples[..., :3],
+        alpha=samples[..., 3],
+        bit_depth=bit_depth,
+        mode="RGBA",
+        icc_profile=_srgb_profile(),
+        exif=_exif(6).tobytes(),
+    )
+    path = tmp_path / f"out{extension}"
+    write_image(path, source)
+    assert encode_image(source, extension) == path.read_bytes()
+
+    from_file, from_bytes = read_image(path), read_image_bytes(path.read_bytes(), "s3://b/k")
+    np.testing.assert_array_equal(from_bytes.rgb, from_file.rgb)
+    np.testing.assert_array_equal(from_bytes.alpha, from_file.alpha)
+    fields = ("bit_depth", "mode", "format", "icc_profile", "exif")
+    assert [getattr(from_bytes, name) for name in fields] == [
+        getattr(from_file, name) for name in fields
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "the file is empty"),
+        (b"not an image", "not an image file"),
+        ("cut", "cannot read image"),
+    ],
+)
+def test_unreadable_bytes_raise_lowlight_error_naming_them(content, message: str) -> None:
+    if content == "cut":  # a PNG cut short after its header
+        content = encode_image(ImageData(rgb=_samples((64, 64, 3)) / np.float32(255)), "png")[:300]
+    with pytest.raises(LowlightError, match=f"^s3://bucket/night/1.png: {message}"):
+        read_image_bytes(content, "s3://bucket/night/1.png")
+
+
+def test_encoding_in_an_unknown_format_is_refused() -> None:
+    with pytest.raises(LowlightError, match="cannot write .xyz files"):
+        encode_image(ImageData(rgb=np.zeros((2, 2, 3), np.float32)), ".xyz")
 
 
 def test_output_format_names() -> None:

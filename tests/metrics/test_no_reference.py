@@ -1,5 +1,5 @@
-"""Mean grey level, clipped and crushed fractions and colourfulness, against values worked out
-by hand."""
+"""Mean grey level, clipped, near-white and crushed fractions and colourfulness, against
+values worked out by hand."""
 
 from __future__ import annotations
 
@@ -13,15 +13,23 @@ from lowlight.metrics import (
     colourfulness,
     crushed_fraction,
     mean_grey,
+    near_white_fraction,
     no_reference_protocol,
 )
 
-FIGURES = (mean_grey, clipped_fraction, crushed_fraction, colourfulness)
+FIGURES = (mean_grey, clipped_fraction, near_white_fraction, crushed_fraction, colourfulness)
 
 
 def pixels(*levels: tuple[float, float, float]) -> torch.Tensor:
     """One image, one row of pixels given as 0-255 RGB levels: (1, 3, 1, N) in [0, 1]."""
     return (torch.tensor(levels, dtype=torch.float64).T / 255.0).reshape(1, 3, 1, len(levels))
+
+
+def test_near_white_counts_any_channel_from_level_250() -> None:
+    image = pixels((250, 0, 0), (0, 0, 249), (100, 255, 100), (249.4, 249.4, 249.4))
+    assert float(near_white_fraction(image)) == pytest.approx(2 / 4)
+    # Every clipped pixel is near white.
+    assert near_white_fraction(image) >= clipped_fraction(image)
 
 
 def test_mean_grey_is_rec601_luma() -> None:

@@ -6,7 +6,7 @@ import torch
 from torch.autograd import gradcheck
 
 from lowlight.models.colour import luminance
-from lowlight.models.detail import bounded_detail, low_frequencies
+from lowlight.models.detail import bounded_detail, bounded_texture, low_frequencies
 
 
 def test_low_frequencies_keep_a_constant_and_remove_fine_texture() -> None:
@@ -82,3 +82,14 @@ def test_large_regions_keep_the_base_brightness_small_ones_follow_the_estimate()
     out = base + bounded_detail(estimate, base, 16)
     assert out[..., 101, 101].min() > 0.75
     assert (out[..., :, 200:].mean() - base[..., :, 200:].mean()).abs() < 0.02
+
+
+def test_bounded_texture_is_the_fine_difference_and_keeps_the_range() -> None:
+    torch.manual_seed(3)
+    base = torch.rand(1, 3, 32, 32) * 0.6
+    # A difference of tone alone (the same over the picture) is no texture.
+    assert float(bounded_texture(base + 0.2, base, 2.0).abs().max()) < 1e-6
+    source = torch.rand(1, 3, 32, 32)
+    texture = bounded_texture(source, base, 2.0)
+    combined = base + texture
+    assert float(combined.min()) >= 0.0 and float(combined.max()) <= 1.0

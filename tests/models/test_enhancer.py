@@ -362,3 +362,67 @@ def test_the_saturation_factor_is_a_hook_point_that_changes_nothing_unhooked(
     assert seen[0].shape == (2,) and ((seen[0] >= 0) & (seen[0] <= 1)).all()
     assert not torch.equal(plain, boosted)
     assert not any("saturation_factor" in key for key in model.state_dict())
+
+
+def test_a_restarted_component_gets_a_new_models_initial_weights_and_the_rest_stays() -> None:
+    torch.manual_seed(11)
+    model = UnifiedLowLightEnhancer()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    model.restart_("mask_predictor")
+    # A new model's mask starts almost closed (bias -4), wherever the trained one was.
+    assert torch.all(model.mask_predictor.body[-1].bias == -4.0)
+    for key, value in model.state_dict().items():
+        if key.startswith("mask_predictor."):
+            assert not torch.equal(value, before[key]), key
+        else:
+            assert torch.equal(value, before[key]), key
+    with pytest.raises(ValueError, match="no component 'mask'"):
+        model.restart_("mask")
+    with pytest.raises(ValueError, match="no component 'saturation_factor'"):
+        model.restart_("saturation_factor")
+
+
+def test_a_texture_mask_adds_the_curve_images_fine_texture_and_stays_in_range() -> None:
+    torch.manual_seed(12)
+    model = UnifiedLowLightEnhancer(mask_texture_sigma=2.0)
+    with torch.no_grad():
+        model.mask_predictor.body[-1].bias.fill_(10.0)  # the mask fully open
+    rgb = torch.rand(1, 3, 48, 64) * 0.4
+    with torch.no_grad():
+        out = model(rgb)
+        closed = UnifiedLowLightEnhancer(mask_texture_sigma=2.0)
+        closed.load_state_dict(model.state_dict())
+        closed.mask_predictor.body[-1].bias.fill_(-30.0)
+        base = closed(rgb)
+    assert 0.0 <= float(out.image.min()) and float(out.image.max()) <= 1.0
+    # The texture carries no tone: the open mask moves the mean level by a hair only.
+    assert abs(float(out.image.mean() - base.image.mean())) < 0.01
+    assert float((out.image - base.image).abs().mean()) > 0.005
+
+
+def test_a_texture_mask_trains_and_matches_in_train_and_eval() -> None:
+    torch.manual_seed(13)
+    model = UnifiedLowLightEnhancer(mask_texture_sigma=2.0).train()
+    rgb = torch.rand(2, 3, 32, 32) * 0.3
+    out = model(rgb)
+    (out.image - torch.rand(2, 3, 32, 32)).abs().mean().backward()
+    grads = model.mask_predictor.body[-1].weight.grad
+    assert grads is not None and float(grads.abs().max()) > 0
+    with torch.no_grad():
+        difference = (model.train()(rgb).image - model.eval()(rgb).image).abs().max()
+    assert difference < 1e-6
+    with pytest.raises(ValueError, match="mask_texture_sigma"):
+        UnifiedLowLightEnhancer(mask_texture_sigma=0.0)
+
+
+def test_the_mask_starts_where_its_initial_bias_says() -> None:
+    torch.manual_seed(14)
+    rgb = torch.rand(1, 3, 32, 32) * 0.3
+    with torch.no_grad():
+        closed = UnifiedLowLightEnhancer()(rgb).mask
+        half_open = UnifiedLowLightEnhancer(mask_initial_bias=0.0)(rgb).mask
+    assert float(closed.max()) < 0.03
+    assert abs(float(half_open.mean()) - 0.5) < 0.02

@@ -1,7 +1,8 @@
 """A corpus of good and bad image files generated per test, and simulated system failures.
 
-Every bad file is one a user can plausibly hand to lowlight: empty, cut short, not an image,
-a decompression bomb, a folder named like an image, unreadable, a symbolic link loop. Every
+Every bad file is one a user can plausibly hand to lowlight: empty, cut short (PNG, JPEG, and
+with lowlight[formats] HEIC and a camera RAW DNG), not an image, a decompression bomb, a folder
+named like an image, unreadable, a symbolic link loop. Every
 good file is an edge case that must work: tiny sizes, 16-bit, greyscale, palette, alpha,
 CMYK, EXIF rotation, names with spaces and non-ASCII letters.
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from photo_files import write_dng, write_heic
 from PIL import Image
 
 from lowlight.imageio import ImageData, write_image
@@ -44,6 +46,15 @@ def write_bomb(path: Path, side: int = BOMB_SIDE) -> None:
     data[16:24] = struct.pack(">II", side, side)
     data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
     path.write_bytes(bytes(data))
+
+
+def _have_formats_extra() -> bool:
+    try:
+        import pillow_heif  # noqa: F401
+        import rawpy  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def truncated(path: Path, source: Path, fraction: float = 0.5) -> None:
@@ -121,6 +132,15 @@ def build_corpus(root: Path) -> Corpus:
     corpus.bad["notes.png"] = "not an image file"
     write_bomb(root / "bomb.png")
     corpus.bad["bomb.png"] = "decompression bomb"
+    if _have_formats_extra():  # lowlight[formats]: HEIC and camera RAW cut short
+        write_heic(root / "whole.heic", dark((24, 32, 3), 16) / np.float32(255))
+        truncated(root / "truncated.heic", root / "whole.heic")
+        corpus.bad["truncated.heic"] = "cannot read image"
+        write_dng(root / "whole.dng", dark((24, 32, 3), 17) / np.float32(255))
+        truncated(root / "truncated.dng", root / "whole.dng")
+        corpus.bad["truncated.dng"] = "LibRaw cannot read this camera RAW file: it is cut short"
+        (root / "whole.heic").unlink()
+        (root / "whole.dng").unlink()
     os.symlink("loop_b.png", root / "loop_a.png")
     os.symlink("loop_a.png", root / "loop_b.png")
     corpus.bad["loop_a.png"] = "symbolic link loop"

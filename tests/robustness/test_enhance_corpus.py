@@ -82,15 +82,15 @@ def test_results_keep_what_the_source_was(corpus, weights_file, tmp_path, capsys
         assert not np.array_equal(read_image(out / name).rgb, read_image(corpus.path(name)).rgb)
 
 
-def test_only_bad_files_exit_1_and_write_nothing(
-    corpus, files_below, weights_file, tmp_path, capsys
+def test_only_bad_files_exit_1_and_leave_no_output_folder(
+    corpus, weights_file, tmp_path, capsys
 ) -> None:
     bad = [corpus.path(name) for name in sorted(corpus.bad) if name != corpus.unreadable]
     out = tmp_path / "out"
     status, lines = enhance(capsys, *bad, "-o", out, "--weights", weights_file)
     assert status == 1
     assert lines[-1] == f"lowlight enhance: {len(bad)} of {len(bad)} images failed"
-    assert files_below(out) == set()
+    assert not out.exists()  # no result, so no (empty) output folder either
 
 
 def test_the_bomb_is_refused_from_its_header(corpus, weights_file, tmp_path, capsys) -> None:
@@ -113,3 +113,21 @@ def test_a_broken_link_is_reported_like_a_bad_file(
     assert status == 1
     assert lines[0] == f"{dangling}: broken symbolic link to deleted.png"
     assert files_below(out) == {"grey.png"}
+
+
+def test_libraw_complaints_end_up_in_the_files_one_line(
+    corpus, weights_file, tmp_path, capfd
+) -> None:
+    # LibRaw prints "Unexpected end of file" to the process's stderr itself, from C.
+    if "truncated.dng" not in corpus.bad:
+        pytest.skip("needs lowlight[formats]")
+    dng = corpus.path("truncated.dng")
+    options = ["-q", "--backend", "pytorch", "--weights", str(weights_file)]
+    status = cli.main(["enhance", *options, str(dng), "-o", str(tmp_path / "out")])
+    lines = capfd.readouterr().err.strip().splitlines()
+    assert status == 1
+    assert lines == [
+        f"{dng}: LibRaw cannot read this camera RAW file: it is cut short or damaged "
+        "(Unexpected end of file; Input/output error)",
+        "lowlight enhance: 1 of 1 images failed",
+    ]

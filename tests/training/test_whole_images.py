@@ -122,3 +122,25 @@ def test_a_resumed_run_says_its_weights_come_from_the_checkpoint(make_config, tm
     assert "weights from the checkpoint" in caplog.text
     assert "initialised from" not in caplog.text
     assert all(torch.equal(resumed.model.state_dict()[k], v) for k, v in trained.items())
+
+
+def test_restart_renews_a_component_of_the_init_weights(make_config, tmp_path, caplog):
+    start = UnifiedLowLightEnhancer()
+    with torch.no_grad():
+        start.mask_predictor.body[-1].bias.fill_(-20.0)
+    save_weights(start, tmp_path / "start.safetensors")
+    config = make_config(
+        init_weights=str(tmp_path / "start.safetensors"), restart=["mask_predictor"]
+    )
+    assert config.restart == ("mask_predictor",)
+    with caplog.at_level(logging.INFO, logger="lowlight.train"):
+        trainer = Trainer(config)
+    assert torch.all(trainer.model.mask_predictor.body[-1].bias == -4.0)
+    assert "mask_predictor restarted" in caplog.text
+    with pytest.raises(LowlightError, match="set init_weights"):
+        make_config(restart=["mask_predictor"])
+    bad = make_config(
+        out=tmp_path / "run-2", init_weights=str(tmp_path / "start.safetensors"), restart=["x"]
+    )
+    with pytest.raises(LowlightError, match="no component 'x'"):
+        Trainer(bad)

@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 from tqdm import tqdm
 
+from lowlight.cluster.locations import is_uri
+from lowlight.commands.closing_line import summary
+from lowlight.commands.enhance_on_ray import add_ray_options, check_ray_options, run_on_ray
 from lowlight.commands.options import add_model_options
 from lowlight.devices import parse_device
 from lowlight.errors import LowlightError
-from lowlight.imageio import Job, find_inputs, output_format, plan_jobs, read_image, write_image
+from lowlight.image_files import (
+    Controls,
+    check_output_folder,
+    enhance_image_file,
+    folders_for,
+    output_extension,
+)
+from lowlight.imageio import Job, find_inputs, plan_jobs
 from lowlight.imageio.batch import is_video
 from lowlight.imageio.pyav import import_av
 from lowlight.imageio.video_writer import DEFAULT_CRF
-from lowlight.inference import check_controls, choose_tile, enhance
+from lowlight.inference import check_controls, choose_tile
 from lowlight.models import UnifiedLowLightEnhancer
 from lowlight.runners import BACKENDS, Runner, TorchRunner, load_runner
 
@@ -33,13 +41,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="enhance dark images and videos into an output folder",
         description="Enhance image and video files, folders (searched recursively) and glob "
         "patterns. Results keep their names relative to each input folder, their bit depth "
-        "(16-bit PNG and TIFF), alpha, ICC profile and EXIF where the format allows; each is "
-        "written atomically and no input is ever overwritten. Videos (mp4, mov, mkv, avi, "
+        "(16-bit PNG and TIFF, 10- and 12-bit HEIC and AVIF), alpha, ICC profile and EXIF "
+        "where the format allows; each is written atomically and no input is ever "
+        "overwritten. HEIC/HEIF, AVIF at 10 and 12 bits and camera RAW (dng, cr2, cr3, nef, "
+        "arw, raf, orf, rw2, ...; developed from linear light, results 16-bit TIFF) need "
+        "lowlight[formats]. Videos (mp4, mov, mkv, avi, "
         "webm; needs lowlight[video]) become H.264 in the same container (WebM: MP4) with "
         "their frame timing, rotation and sound, and a tone held steady from frame to frame. "
         "A file that fails is reported on one line and the rest carry on; the exit status is "
         "then 1. On a terminal a progress bar runs over the files (and the frames of a "
-        "video); the last line of output counts the results.",
+        "video); the last line of output counts the results. --engine ray spreads the "
+        "images over the workers of a Ray cluster (needs lowlight[ray]).",
     )
     parser.add_argument(
         "inputs", nargs="+", metavar="INPUT", help="image or video file, folder or glob pattern"
@@ -83,8 +95,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--format",
         metavar="EXT",
-        help="write every image in this format (png, jpg, tif, webp, ...); default: the "
-        "input's own",
+        help="write every image in this format (png, jpg, tif, webp, avif, heic, ...); "
+        "default: the input's own, and 16-bit tif for camera RAW",
     )
     parser.add_argument(
         "--allow-same-folder",
@@ -92,6 +104,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="allow OUTDIR to be an input folder; results whose name an input already has "
         "get an '-enhanced' suffix",
     )
+    parser.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="leave out inputs whose result is already in OUTDIR (results are written "
+        "atomically, so one that is there is complete): a stopped run resumes",
+    )
+    add_ray_options(parser)
     parser.add_argument(
         "-q",
         "--quiet",
@@ -110,25 +129,38 @@ def run(args: argparse.Namespace) -> int:
     in 56 s``.
     """
     start = time.perf_counter()
+    check_ray_options(args)
+    if args.engine == "ray":
+        return run_on_ray(args, _say(args.quiet))
+    uris = [name for name in (*args.inputs, args.output) if is_uri(name)]
+    if uris:
+        raise LowlightError(f"{uris[0]} is a URI: URIs are read and written with --engine ray")
     choose_tile(1, 1, args.tile)  # reject a bad --tile or control before any work
     check_controls(args.exposure, args.strength)
     if not 0 <= args.crf <= 51:
         raise LowlightError(f"--crf must be between 0 and 51, got {args.crf}")
-    extension = _extension(args.format)
+    extension = output_extension(args.format)
     output = Path(args.output)
     jobs = plan_jobs(
         find_inputs(args.inputs, exclude=output), output, extension, args.allow_same_folder
     )
+    skipped = 0
+    if args.skip_existing:
+        unfinished = [job for job in jobs if not job.target.is_file()]
+        jobs, skipped = unfinished, len(jobs) - len(unfinished)
+        if not jobs:
+            if not args.quiet:
+                print(summary(0, 0, output, time.perf_counter() - start, skipped))
+            return 0
     videos = sum(is_video(job.source) for job in jobs)
     if videos:
         import_av()  # without PyAV, one line saying how to install it, before any work
     say = _say(args.quiet)
     # Videos run on PyTorch (``_video_model``): without images, no other backend is loaded.
     backend = args.backend if videos < len(jobs) else "pytorch"
-    # A refused weights file, device or backend leaves no (empty) output folder behind.
+    check_output_folder(output)
     runner = load_runner(args.weights, backend, parse_device(args.device), say=say)
     video_model = _video_model(runner, args) if videos else None
-    _prepare_output_folder(output)
     say(f"backend {runner.description}")
     failed = 0
     # disable=None: the bar is drawn on a terminal only. It advances when a file is done.
@@ -148,32 +180,9 @@ def run(args: argparse.Namespace) -> int:
     if failed:
         print(f"lowlight enhance: {failed} of {len(jobs)} {unit}s failed", file=sys.stderr)
     if not args.quiet:
-        print(summary(len(jobs) - failed, failed, output, time.perf_counter() - start))
+        seconds = time.perf_counter() - start
+        print(summary(len(jobs) - failed, failed, output, seconds, skipped))
     return 1 if failed else 0
-
-
-def summary(enhanced: int, failed: int, output: Path, seconds: float) -> str:
-    """The closing line: ``73 enhanced, 0 failed -> out/ in 56 s``.
-
-    Examples:
-        >>> summary(73, 0, Path("out"), 56.2)
-        '73 enhanced, 0 failed -> out/ in 56 s'
-        >>> summary(2, 1, Path("results/"), 3.14)
-        '2 enhanced, 1 failed -> results/ in 3.1 s'
-        >>> summary(500, 0, Path("out"), 754)
-        '500 enhanced, 0 failed -> out/ in 12 min 34 s'
-    """
-    folder = os.path.join(output, "")  # with one trailing separator
-    return f"{enhanced} enhanced, {failed} failed -> {folder} in {_duration(seconds)}"
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 10:
-        return f"{seconds:.1f} s"
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes} min {rest} s"
 
 
 def _say(quiet: bool) -> Callable[[str], None]:
@@ -205,21 +214,15 @@ def _enhance_file(
     if video_model is not None and is_video(job.source):
         _enhance_video(job, video_model, args)
         return
-    try:
-        output_format(job.target)  # an unwritable format fails before the enhancement
-    except LowlightError as exc:
-        raise LowlightError(f"{exc} (pass --format)") from exc
-    source = read_image(job.source)
-    enhanced = enhance(source.rgb, **_options(runner, args))
-    _make_parent(job.target)
-    write_image(job.target, replace(source, rgb=enhanced))
+    controls = Controls(args.tile, args.exposure, args.strength, progress=not args.quiet)
+    enhance_image_file(job.source, job.target, runner, controls)
 
 
 def _enhance_video(job: Job, model: UnifiedLowLightEnhancer, args: argparse.Namespace) -> None:
     from lowlight.video import enhance_video
 
-    _make_parent(job.target)
-    result = enhance_video(job.source, job.target, crf=args.crf, **_options(model, args))
+    with folders_for(job.target):
+        result = enhance_video(job.source, job.target, crf=args.crf, **_options(model, args))
     if result.audio == "re-encoded to AAC" and not args.quiet:
         tqdm.write(
             f"{job.source}: sound re-encoded to AAC ({job.target.suffix} cannot hold it as it is)",
@@ -227,9 +230,8 @@ def _enhance_video(job: Job, model: UnifiedLowLightEnhancer, args: argparse.Name
         )
 
 
-def _options(model: Runner | UnifiedLowLightEnhancer, args: argparse.Namespace) -> dict:
-    """What images (a runner) and videos (the network) are enhanced with: the model,
-    tiling, bar and controls."""
+def _options(model: UnifiedLowLightEnhancer, args: argparse.Namespace) -> dict:
+    """What videos are enhanced with: the network, tiling, bar and controls."""
     return {
         "model": model,
         "tile": args.tile,
@@ -239,33 +241,7 @@ def _options(model: Runner | UnifiedLowLightEnhancer, args: argparse.Namespace) 
     }
 
 
-def _make_parent(target: Path) -> None:
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise LowlightError(f"cannot create folder {target.parent}: {exc}") from exc
-
-
 def _report(job: Job, message: str) -> None:
     prefix = f"{job.source}: "
     reason = message[len(prefix) :] if message.startswith(prefix) else message
     tqdm.write(f"{job.source}: {reason}", file=sys.stderr)
-
-
-def _extension(format_name: str | None) -> str | None:
-    if format_name is None:
-        return None
-    extension = "." + format_name.lower().lstrip(".")
-    output_format(f"x{extension}")  # raises LowlightError for a format that cannot be written
-    return extension
-
-
-def _prepare_output_folder(folder: Path) -> None:
-    if folder.exists() and not folder.is_dir():
-        raise LowlightError(f"output {folder} exists and is not a folder; choose another -o")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise LowlightError(f"cannot create output folder {folder}: {exc.strerror or exc}") from exc
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise LowlightError(f"output folder {folder} is not writable; choose another -o")

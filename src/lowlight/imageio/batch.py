@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lowlight.errors import LowlightError
+from lowlight.imageio.camera_raw import RAW_EXTENSIONS, RAW_RESULT_EXTENSION, is_camera_raw
+from lowlight.imageio.heif import HEIF_EXTENSIONS
 from lowlight.imageio.video_writer import video_output_path
 
 __all__ = [
@@ -23,10 +25,14 @@ __all__ = [
     "CLASH_SUFFIX",
 ]
 
-IMAGE_EXTENSIONS = frozenset(
-    {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".tif", ".tiff", ".bmp", ".avif"}
+IMAGE_EXTENSIONS = (
+    frozenset({".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".tif", ".tiff", ".bmp", ".avif"})
+    | HEIF_EXTENSIONS
+    | RAW_EXTENSIONS
 )
-"""What a folder search picks up (files named explicitly are tried whatever their extension)."""
+"""What a folder search picks up, in any case (files named explicitly are tried whatever their
+extension): HEIC/HEIF and camera RAW files need lowlight[formats], and each one found without
+it gets a line saying so."""
 VIDEO_EXTENSIONS = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm"})
 """Video clips (enhanced with ``lowlight.video``; a file named explicitly is a clip when its
 extension is one of these)."""
@@ -99,8 +105,10 @@ def plan_jobs(
     Args:
         inputs: from ``find_inputs``.
         output_folder: the folder results are written under.
-        extension: replaces each image's extension (e.g. ``".png"``) when given. Videos keep
-            theirs, except WebM, which cannot hold H.264 and becomes ``.mp4``.
+        extension: replaces each image's extension (e.g. ``".png"``) when given. Without it,
+            images keep theirs but camera RAW files, whose results are 16-bit TIFF
+            (``.tif``). Videos keep theirs, except WebM, which cannot hold H.264 and becomes
+            ``.mp4``.
         allow_same_folder: allow ``output_folder`` to be an input folder; results whose name
             would be an input's get ``CLASH_SUFFIX`` (then a number) before the extension.
 
@@ -126,6 +134,8 @@ def plan_jobs(
             relative = video_output_path(relative)
         elif extension:
             relative = relative.with_suffix(extension)
+        elif is_camera_raw(relative):
+            relative = relative.with_suffix(RAW_RESULT_EXTENSION)
         target = output_folder / relative
         if target in input_files:
             if not allow_same_folder:

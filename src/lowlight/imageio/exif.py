@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PIL import Image
 
 from lowlight.imageio.orientation import ORIENTATION_TAG
 
-__all__ = ["orientation_of", "portable_exif"]
+__all__ = ["orientation_of", "portable_exif", "camera_exif"]
 
 EXIF_IFD_TAG = 0x8769
 GPS_IFD_TAG = 0x8825
@@ -21,6 +23,10 @@ _NOT_PORTABLE = frozenset(
     | set(range(512, 522))
     | {529, 530, 531, 532, 700, 34377, 34675, 37724}
 )
+# What a camera RAW file's main directory says of its sensor data rather than of a picture: the
+# colour filter array (TIFF/EP), and DNG's calibration, levels and crops (50706 on).
+_SENSOR_TAGS = frozenset({33421, 33422, 33423, 37399})
+_FIRST_DNG_TAG, _LAST_DNG_TAG = 50706, 52999
 
 
 def orientation_of(exif: Image.Exif) -> int:
@@ -29,7 +35,18 @@ def orientation_of(exif: Image.Exif) -> int:
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
-def portable_exif(exif: Image.Exif) -> bytes | None:
+def camera_exif(exif: Image.Exif) -> bytes | None:
+    """The EXIF block to attach to a picture developed from a camera RAW file: as
+    ``portable_exif``, without the tags that describe the sensor data (CFA layout, DNG
+    colour calibration, black and white levels)."""
+    return portable_exif(exif, drop=_describes_sensor)
+
+
+def _describes_sensor(tag: int) -> bool:
+    return tag in _SENSOR_TAGS or _FIRST_DNG_TAG <= tag <= _LAST_DNG_TAG
+
+
+def portable_exif(exif: Image.Exif, drop: Callable[[int], bool] | None = None) -> bytes | None:
     """The EXIF block to attach to a re-encoded, upright copy of the image.
 
     Keeps descriptive tags and the Exif and GPS sub-IFDs (camera settings, date, location);
@@ -37,13 +54,16 @@ def portable_exif(exif: Image.Exif) -> bytes | None:
 
     Args:
         exif: the source's EXIF, as from ``Image.getexif()``.
+        drop: also leaves out the main directory's tags for which this is true.
 
     Returns:
         ``b"Exif\\x00\\x00"`` followed by a TIFF structure, or None when nothing is left.
     """
     portable = Image.Exif()
     for tag, value in exif.items():
-        if tag not in _NOT_PORTABLE and tag not in (EXIF_IFD_TAG, GPS_IFD_TAG):
+        if tag in _NOT_PORTABLE or tag in (EXIF_IFD_TAG, GPS_IFD_TAG):
+            continue
+        if drop is None or not drop(tag):
             portable[tag] = value
     for tag in (EXIF_IFD_TAG, GPS_IFD_TAG):
         # The interop pointer is an offset into the source file; it cannot be carried.

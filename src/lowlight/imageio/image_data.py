@@ -30,6 +30,10 @@ class ImageData:
         icc_profile: the embedded ICC profile of ``rgb``, or None (then sRGB is assumed).
         exif: EXIF block (``b"Exif\\x00\\x00"`` + TIFF structure) with the orientation set to
             1, or None.
+        sample_bits: the bits of the source's samples where ``bit_depth`` 16 stands for fewer:
+            10 or 12 (HEIC, AVIF), so a result in the same format keeps them; else None.
+        lossless: the source was coded losslessly in a format that also codes lossily (WebP,
+            AVIF, HEIC), so a result in such a format is coded losslessly too.
     """
 
     rgb: np.ndarray
@@ -39,6 +43,8 @@ class ImageData:
     format: str | None = None
     icc_profile: bytes | None = None
     exif: bytes | None = None
+    sample_bits: int | None = None
+    lossless: bool = False
 
     def __post_init__(self) -> None:
         if self.rgb.ndim != 3 or self.rgb.shape[2] != 3:
@@ -47,6 +53,8 @@ class ImageData:
             raise ValueError(f"alpha must be {self.rgb.shape[:2]}, got {self.alpha.shape}")
         if self.bit_depth not in (8, 16):
             raise ValueError(f"bit_depth must be 8 or 16, got {self.bit_depth}")
+        if self.sample_bits is not None and not 8 < self.sample_bits < 16:
+            raise ValueError(f"sample_bits must be None or 9 to 15, got {self.sample_bits}")
 
     @property
     def height(self) -> int:

@@ -1,6 +1,6 @@
 """Image quality metrics: the field's LOL evaluation protocol (PSNR, SSIM, GT-mean), the
-per-image scorer, and no-reference figures (NIQE, mean grey level, clipped and crushed
-fractions, colourfulness)."""
+per-image scorer, and no-reference figures (NIQE, mean grey level, clipped, near-white and
+crushed fractions, colourfulness)."""
 
 from lowlight.metrics.image_quality import (
     gt_mean_rescale,
@@ -17,6 +17,7 @@ from lowlight.metrics.no_reference import (
     colourfulness,
     crushed_fraction,
     mean_grey,
+    near_white_fraction,
     no_reference_protocol,
 )
 from lowlight.metrics.scoring import (
@@ -38,6 +39,7 @@ __all__ = [
     "crushed_fraction",
     "gt_mean_rescale",
     "mean_grey",
+    "near_white_fraction",
     "niqe",
     "no_reference_protocol",
     "protocol",

@@ -17,6 +17,7 @@ from lowlight.models.colour import luminance
 __all__ = [
     "mean_grey",
     "clipped_fraction",
+    "near_white_fraction",
     "crushed_fraction",
     "colourfulness",
     "no_reference_protocol",
@@ -24,6 +25,9 @@ __all__ = [
 
 # A pixel with any channel at or above this uint8 level is blown out.
 CLIPPED_LEVEL = 254
+# A pixel with any channel at or above this uint8 level is near white: highlights squeezed
+# against the top, clipped or not.
+NEAR_WHITE_LEVEL = 250
 # A pixel with every channel at or below this uint8 level is crushed to black.
 CRUSHED_LEVEL = 2
 # Hasler & Suesstrunk's weight of the mean chroma against its spread.
@@ -66,6 +70,17 @@ def clipped_fraction(image: torch.Tensor) -> torch.Tensor:
         tensor([0.5000])
     """
     return _share_of_pixels((_levels(image) >= CLIPPED_LEVEL).any(dim=1), image)
+
+
+def near_white_fraction(image: torch.Tensor) -> torch.Tensor:
+    """Share (B,) in [0, 1] of pixels near white: any channel at uint8 level 250 or above, in a
+    (B, 3, H, W) batch in [0, 1] rounded to uint8 levels first.
+
+    Example:
+        >>> near_white_fraction(torch.tensor([[[[0.985, 0.97]], [[0.0, 0.0]], [[0.0, 0.0]]]]))
+        tensor([0.5000])
+    """
+    return _share_of_pixels((_levels(image) >= NEAR_WHITE_LEVEL).any(dim=1), image)
 
 
 def crushed_fraction(image: torch.Tensor) -> torch.Tensor:
@@ -121,6 +136,8 @@ def no_reference_protocol() -> dict[str, str]:
         "bounded memory); lower is better; NaN (null in JSON) for a flat image",
         "mean_grey": "mean Rec. 601 luma (0.299 R + 0.587 G + 0.114 B) in [0, 1]",
         "clipped": f"share of pixels with any channel >= {CLIPPED_LEVEL} of 255 "
+        "(uint8 levels round(x*255))",
+        "near_white": f"share of pixels with any channel >= {NEAR_WHITE_LEVEL} of 255 "
         "(uint8 levels round(x*255))",
         "crushed": f"share of pixels with all channels <= {CRUSHED_LEVEL} of 255 "
         "(uint8 levels round(x*255))",

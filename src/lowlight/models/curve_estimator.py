@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lowlight.models.guided import exposure_guide, guided_upsample
+
 __all__ = ["ImprovedCurveEstimator", "apply_curves"]
 
 
@@ -51,12 +53,19 @@ class ImprovedCurveEstimator(nn.Module):
     tone and keep the input's colour balance, leaving colour to another branch; with 3 (as in
     Zero-DCE) each channel has its own.
 
+    With ``guided`` the coarse parameters are carried to full resolution by a guided filter
+    on the input's log luma (``guided_upsample``) instead of bilinearly: a dark room and the
+    lit window in it get their own curves right up to the window's frame, with no halo of
+    one's lift over the other. The parameters stay in [-1, 1], so the curves stay monotone and
+    bounded.
+
     Args:
         width: feature channels of the estimator.
         iterations: curve iterations (Zero-DCE uses 8).
         scale: downsampling factor for the estimate.
         scene_channels: channels of the scene features ``forward`` is given, or None.
         curves: 3 (one per channel) or 1 (shared).
+        guided: upsample the parameters along the input's edges (see above).
     """
 
     def __init__(
@@ -66,9 +75,11 @@ class ImprovedCurveEstimator(nn.Module):
         scale: int = 4,
         scene_channels: int | None = None,
         curves: int = 3,
+        guided: bool = False,
     ) -> None:
         super().__init__()
         self.iterations = iterations
+        self.guided = guided
         self.scale = scale
         self.stem = nn.Conv2d(4, width, 3, padding=1)
         self.scene = None
@@ -103,7 +114,13 @@ class ImprovedCurveEstimator(nn.Module):
         context = self.global_context(features.mean(dim=(2, 3)))[:, :, None, None]
         context = context.expand_as(features)
         params = torch.tanh(self.head(torch.cat([features, context], dim=1)))
-        params = F.interpolate(params, size=(height, width), mode="bilinear", align_corners=False)
+        if self.guided:
+            guide = exposure_guide(rgb_snr[:, :3])
+            params = guided_upsample(params, exposure_guide(small[:, :3]), guide).clamp(-1.0, 1.0)
+        else:
+            params = F.interpolate(
+                params, size=(height, width), mode="bilinear", align_corners=False
+            )
         return params.expand(-1, 3, -1, -1)
 
     def forward(

@@ -1,4 +1,5 @@
-"""The decoder's contribution: detail on top of the curve image's tone, kept inside [0, 1]."""
+"""Detail laid on a base picture and kept inside [0, 1]: the decoder's on the curve image's
+tone, and the curve image's fine texture on the decoder's image."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from kornia.filters import gaussian_blur2d
 
 from lowlight.models.colour import luminance
 
-__all__ = ["low_frequencies", "bounded_detail"]
+__all__ = ["low_frequencies", "bounded_detail", "bounded_texture"]
 
 # The low-pass works on block means of this size: its cost is then negligible.
 _BLOCK = 8
@@ -67,6 +68,43 @@ def bounded_detail(estimate: torch.Tensor, base: torch.Tensor, sigma: float) -> 
     """
     difference = estimate - base
     detail = difference - low_frequencies(luminance(difference), sigma)
+    return _into_room(detail, base)
+
+
+def bounded_texture(source: torch.Tensor, base: torch.Tensor, sigma: float) -> torch.Tensor:
+    """The fine texture ``source`` has and ``base`` lacks, bounded so ``base + texture`` is in
+    [0, 1].
+
+    ``source - base`` less its Gaussian blur of ``sigma`` pixels, in every channel: only
+    structures finer than a few pixels (grain of gravel, leaves, fabric, and noise), never
+    tone or colour; then squashed into the room each base pixel leaves, as in
+    ``bounded_detail``.
+
+    Args:
+        source: (B, 3, H, W) in [0, 1], the picture whose texture is wanted (the curve image).
+        base: (B, 3, H, W) in [0, 1] (the decoder's image).
+        sigma: the blur's standard deviation in pixels, > 0.
+
+    Returns:
+        (B, 3, H, W) texture with ``base + texture`` in [0, 1].
+
+    Example:
+        >>> base = torch.full((1, 3, 8, 8), 0.5)
+        >>> source = base.clone()
+        >>> source[..., ::2, :] = 0.9  # stripes the base has lost
+        >>> texture = bounded_texture(source, base, 1.0)
+        >>> bool(texture[..., 2, 4].min() > 0.1), bool(texture[..., 3, 4].max() < -0.1)
+        (True, True)
+    """
+    difference = source - base
+    size = 2 * math.ceil(3 * sigma) + 1
+    fine = difference - gaussian_blur2d(difference, (size, size), (sigma, sigma), "replicate")
+    return _into_room(fine, base)
+
+
+def _into_room(detail: torch.Tensor, base: torch.Tensor) -> torch.Tensor:
+    """``detail`` squashed smoothly into the room each ``base`` pixel leaves in [0, 1]:
+    ``d -> r * tanh(d / r)`` with ``r = 1 - base`` above and ``r = base`` below."""
     up, down = 1.0 - base, base
     raised = up * torch.tanh(detail / up.clamp_min(_ROOM_FLOOR))
     lowered = down * torch.tanh(detail / down.clamp_min(_ROOM_FLOOR))

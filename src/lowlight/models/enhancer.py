@@ -18,7 +18,7 @@ from lowlight.models.colour import (
 )
 from lowlight.models.curve_estimator import ImprovedCurveEstimator
 from lowlight.models.decoder import TransformerDecoder
-from lowlight.models.detail import bounded_detail
+from lowlight.models.detail import bounded_detail, bounded_texture
 from lowlight.models.finishing import blend_strength, expose, per_image, soft_shoulder
 from lowlight.models.mask import MaskPredictor
 from lowlight.models.snr import snr_map
@@ -68,7 +68,9 @@ class UnifiedLowLightEnhancer(nn.Module):
        pixel has, so the decoder restores detail, noise, local contrast and colour on top of
        the curves' tone and cannot push the picture out of [0, 1].
 
-    5. ``MaskPredictor`` blends the curve image back where it is as good as the decoder's.
+    5. ``MaskPredictor`` blends the curve image back where it is as good as the decoder's:
+       with ``mask_texture_sigma``, only its fine texture, where the picture is clean
+       enough for the texture to be real.
     6. ``GlobalColourAffine`` then ``EnhancedGlobalColorCorrection`` adjust colour globally.
     7. A smooth saturation boost lifts washed-out results.
     8. Optional controls: ``exposure`` (stops, in linear light) and ``strength`` (blend with
@@ -92,6 +94,15 @@ class UnifiedLowLightEnhancer(nn.Module):
     below it pass unchanged, so well-exposed pictures come back as they went in, while an
     overshoot of 0.3 still keeps visible gradations.
 
+    Why the mask blends texture (``mask_texture_sigma``): the decoder restores at reduced
+    resolution and learnt to smooth LOL's heavy noise, so on a clean photo it smooths real
+    texture away too (gravel, foliage, fabric). On real dark photos its image scored NIQE
+    4.37 (dark) and 4.79 (mid) against the curve image's 3.96 and 4.13, with the same tone.
+    Blending the whole curve image would also bring back its colour, which the decoder
+    corrects, so no loss ever opens such a mask; blending only the curve image's texture
+    finer than about two pixels lets the mask open where that texture is real (a clean
+    picture) and keep the decoder's where it is noise.
+
     The same code runs in training and evaluation (no dropout, no batch statistics, no
     train-only branches).
 
@@ -105,6 +116,13 @@ class UnifiedLowLightEnhancer(nn.Module):
         tone_sigma: the decoder's detail leaves the luma's low frequencies beyond this Gaussian
             sigma (pixels, >= 8) to the curves; None for an unbounded residual.
         highlight_knee: start of the soft highlight shoulder in (0, 1), or None to clip at 1.
+        curve_guided: carry the curve parameters to full resolution along the input's edges
+            (``ImprovedCurveEstimator``'s ``guided``) instead of bilinearly.
+        mask_texture_sigma: the mask blends in only the curve image's texture finer than
+            this Gaussian sigma (pixels; ``bounded_texture``) instead of the whole curve image;
+            None for the whole.
+        mask_initial_bias: the mask's initial logit everywhere (-4: almost closed, the
+            decoder decides; 0: half open, so the loss sees both sources from the start).
     """
 
     def __init__(
@@ -117,10 +135,17 @@ class UnifiedLowLightEnhancer(nn.Module):
         curve_scale: int = 4,
         tone_sigma: float | None = 32.0,
         highlight_knee: float | None = 0.9,
+        curve_guided: bool = False,
+        mask_texture_sigma: float | None = None,
+        mask_initial_bias: float = -4.0,
     ) -> None:
         super().__init__()
         if tone_sigma is not None and not tone_sigma >= 8:
             raise ValueError(f"tone_sigma must be at least 8 pixels or None, got {tone_sigma}")
+        if mask_texture_sigma is not None and not mask_texture_sigma > 0:
+            raise ValueError(
+                f"mask_texture_sigma must be positive or None, got {mask_texture_sigma}"
+            )
         if highlight_knee is not None and not 0.0 < highlight_knee < 1.0:
             raise ValueError(f"highlight_knee must be in (0, 1) or None, got {highlight_knee}")
         self.config = {
@@ -132,18 +157,23 @@ class UnifiedLowLightEnhancer(nn.Module):
             "curve_scale": curve_scale,
             "tone_sigma": tone_sigma,
             "highlight_knee": highlight_knee,
+            "curve_guided": curve_guided,
+            "mask_texture_sigma": mask_texture_sigma,
+            "mask_initial_bias": mask_initial_bias,
         }
         self.tone_sigma = tone_sigma
         self.highlight_knee = highlight_knee
+        self.mask_texture_sigma = mask_texture_sigma
         split = tone_sigma is not None
         self.curve_estimator = ImprovedCurveEstimator(
             iterations=curve_iterations,
             scale=curve_scale,
             scene_channels=widths[-1] if split else None,
             curves=1 if split else 3,
+            guided=curve_guided,
         )
         self.decoder = TransformerDecoder(4 if split else 7, widths, depths, decoder_depths, heads)
-        self.mask_predictor = MaskPredictor()
+        self.mask_predictor = MaskPredictor(initial_bias=mask_initial_bias)
         self.colour_affine = GlobalColourAffine(enable_vibrance=False, identity_clamp=0.15)
         ceiling = None if highlight_knee is not None else 1.0
         self.colour_correction = EnhancedGlobalColorCorrection(ceiling=ceiling)
@@ -154,6 +184,27 @@ class UnifiedLowLightEnhancer(nn.Module):
         # The decoder's 1/8 stages, the curve estimate's grid and the detail's 8 x 8 blocks
         # must tile.
         self.pad_multiple = math.lcm(self.decoder.factor, curve_scale, 8)
+
+    def restart_(self, component: str) -> None:
+        """Give one component (e.g. ``"mask_predictor"``) the initial weights of a new model.
+
+        A component that training has driven into saturation (a mask closed everywhere,
+        whose sigmoid no longer passes a gradient) can learn again from its initial state
+        while the rest of the network keeps what it learnt.
+
+        Raises:
+            ValueError: ``component`` is not one of the model's components.
+        """
+        components = {
+            name: module
+            for name, module in self.named_children()
+            if next(module.parameters(), None) is not None
+        }
+        if component not in components:
+            names = ", ".join(components)
+            raise ValueError(f"no component {component!r} to restart; components: {names}")
+        fresh = UnifiedLowLightEnhancer(**self.config)
+        components[component].load_state_dict(getattr(fresh, component).state_dict())
 
     def clamp_parameters_(self) -> None:
         """Project the bounded colour parameters back into range (call after optimiser steps)."""
@@ -215,7 +266,11 @@ class UnifiedLowLightEnhancer(nn.Module):
             curve_image, curve_params = self.curve_estimator(rgb_snr, scene)
             decoder_image = curve_image + bounded_detail(decoded, curve_image, self.tone_sigma)
         mask = self.mask_predictor(curve_image, decoder_image, snr)
-        blended = decoder_image + mask * (curve_image - decoder_image)
+        if self.mask_texture_sigma is None:
+            blended = decoder_image + mask * (curve_image - decoder_image)
+        else:
+            texture = bounded_texture(curve_image, decoder_image, self.mask_texture_sigma)
+            blended = decoder_image + mask * texture
         image = self._finish(self.colour_correction(self.colour_affine(blended)), exposure)
 
         def crop(t: torch.Tensor) -> torch.Tensor:

@@ -46,7 +46,9 @@ class TrainConfig:
     validates and keeps an exponential moving average of the weights (``WeightAverage``)
     instead of the latest ones; None keeps the latest. ``exposure_mix`` (None: the pairs
     alone) mixes synthetic under-exposures and identity pairs into training, with the keys
-    and defaults of ``lowlight.data.ExposureMix``. Learning rates and clipping default to
+    and defaults of ``lowlight.data.ExposureMix``. ``restart`` names components of the model
+    (e.g. ``mask_predictor``) that start from a new model's initial weights rather than from
+    ``init_weights`` (``UnifiedLowLightEnhancer.restart_``). Learning rates and clipping default to
     ``TRAINING_DEFAULTS``.
 
     ``unpaired`` fine-tunes on ``data``, a folder of photos without targets, with the
@@ -84,6 +86,7 @@ class TrainConfig:
     max_val_images: int | None = None
     ema_decay: float | None = None
     exposure_mix: dict | None = None
+    restart: tuple[str, ...] = ()
     model: dict = field(default_factory=dict)
     unpaired: bool = False
     unpaired_loss: dict = field(default_factory=dict)
@@ -152,6 +155,8 @@ class TrainConfig:
             )
         if self.unpaired and self.init_weights is None:
             raise LowlightError("an unpaired run fine-tunes a trained model: set init_weights")
+        if self.restart and self.init_weights is None:
+            raise LowlightError("restart renews components of init_weights: set init_weights")
         if not self.out:
             raise LowlightError("no run folder given (--out DIR)")
 
@@ -194,6 +199,10 @@ def _coerce(name: str, value: object, annotation: object) -> object:
             return None
         inner = [a for a in args if a is not type(None)]
         return _coerce(name, value, inner[0])
+    if origin is tuple and args[-1] is Ellipsis:
+        if not isinstance(value, (list, tuple)):
+            raise LowlightError(f"config '{name}' must be a list, got {value!r}")
+        return tuple(_coerce(name, v, args[0]) for v in value)
     if origin is tuple:
         if not isinstance(value, (list, tuple)) or len(value) != len(args):
             raise LowlightError(

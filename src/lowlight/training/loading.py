@@ -10,6 +10,7 @@ from pathlib import Path
 from torch.utils.data import DataLoader, DistributedSampler
 
 from lowlight.data import (
+    ExposureMix,
     ExposureMixDataset,
     ImagePair,
     PairedCropDataset,
@@ -19,6 +20,7 @@ from lowlight.data import (
     PhotoDataset,
     find_pairs,
     find_photos,
+    is_held_out,
 )
 from lowlight.errors import LowlightError
 from lowlight.training.config import TrainConfig
@@ -95,8 +97,32 @@ def make_training_data(config: TrainConfig, items: list[ImagePair] | list[Photo]
         )
     mix = config.mix()
     if mix is not None:
-        train = ExposureMixDataset(train, mix)
+        photos = well_exposed_photos(config, mix, len(train)) if mix.photos > 0 else None
+        train = ExposureMixDataset(train, mix, photos)
     return train
+
+
+def well_exposed_photos(config: TrainConfig, mix: ExposureMix, count: int) -> PhotoCropDataset:
+    """Crops of the photos of ``mix.photo_folders`` (``count`` per epoch, the pairs' crop size
+    and downscale), leaving out those that checks keep out of training (``is_held_out``).
+
+    Raises:
+        LowlightError: whole images in batches of more than one (photos come in many
+            sizes), or no photos.
+    """
+    if config.image_size == 0 and config.batch_size > 1:
+        raise LowlightError(
+            "exposure_mix photos come in many sizes: train on whole images with batch_size 1, "
+            "or on crops (image_size > 0)"
+        )
+    photos = [
+        photo
+        for folder in mix.photo_folders
+        for photo in find_photos(folder)
+        if not is_held_out(photo.path.stem)
+    ]
+    log.info("data: %d well-exposed photos from %s", len(photos), ", ".join(mix.photo_folders))
+    return PhotoCropDataset(photos, config.image_size, count, config.downscale)
 
 
 def make_datasets(

@@ -131,10 +131,16 @@ class Trainer:
                 ) from exc
         model = load_model(self.config.init_weights, architecture=self.config.model).train()
         self.config.model = dict(model.config)
+        for component in self.config.restart:
+            try:
+                model.restart_(component)
+            except ValueError as exc:
+                raise LowlightError(f"config 'restart': {exc}") from exc
         if resume:
             log.info("architecture from %s, weights from the checkpoint", self.config.init_weights)
         else:
-            log.info("initialised from %s", self.config.init_weights)
+            restarted = "".join(f"; {c} restarted" for c in self.config.restart)
+            log.info("initialised from %s%s", self.config.init_weights, restarted)
         return model
 
     @property
@@ -213,12 +219,7 @@ class Trainer:
         cfg = self.config
         params = sum(p.numel() for p in self.model.parameters())
         mix = cfg.mix()
-        pairs = (
-            f"pairs {mix.paired:g}, synthetic exposures {mix.synthetic:g} "
-            f"(gain {mix.gain[0]:g}-{mix.gain[1]:g}), identity {mix.identity:g}"
-            if mix is not None
-            else "pairs only"
-        )
+        pairs = mix.describe() if mix is not None else "pairs only"
         return (
             f"lowlight train: {params / 1e6:.2f} M parameters, "
             f"stages {list(cfg.stage_epochs)} epochs, "
