@@ -108,8 +108,13 @@ def enhance_on_ray(
         address: the Ray cluster to join; None joins ``$RAY_ADDRESS`` if set, else starts a
             Ray instance on this machine for the batch. When this process is already
             connected to Ray, that connection is used and kept.
-        weights, backend, tile, exposure, strength: as for ``lowlight enhance``; the driver
-            chooses the backend ("auto": ONNX Runtime on CPU workers when installed).
+        weights: a safetensors file of trained weights; None: the shipped default model.
+        backend: what runs the model, "auto", "onnxruntime" or "pytorch", as for
+            ``lowlight enhance``; the driver chooses it ("auto": ONNX Runtime on CPU workers
+            when installed).
+        tile: tile size in pixels (None: automatic above about 4 megapixels, 0: never).
+        exposure: stops relative to the model's own exposure, as for ``lowlight enhance``.
+        strength: from 0 (the input unchanged) to 1 (the full enhancement).
         format: write every result in this format (``"png"``); default: each input's own.
         allow_same_folder: see ``lowlight.imageio.plan_jobs``.
         skip_existing: leave out pictures whose result is already there, so a stopped
