@@ -26,6 +26,7 @@ EXAMPLES = all_blocks("python") + all_blocks("pycon")
 SAMPLES = REPO_ROOT / "samples"
 APP_ADDRESS = "127.0.0.1:7860"  # where the examples expect `lowlight serve`
 CLIP = "night.mp4"
+RAY_CALL = "enhance_on_ray"  # an example that starts a Ray instance of its own
 ONNX_FILE = "lowlight.onnx"
 # Seconds an example may take; the app's first start on a loaded machine is the slowest part.
 EXAMPLE_TIMEOUT = 600
@@ -101,6 +102,8 @@ def prepare(block: Block, folder: Path, request: pytest.FixtureRequest) -> str:
     where it calls one."""
     shutil.copytree(request.getfixturevalue("example_files"), folder)
     code = block.code
+    if RAY_CALL in code:
+        pytest.importorskip("ray", reason="the Ray examples need lowlight[ray]")
     if CLIP in code:
         write_clip(folder / CLIP)
     if ONNX_FILE in code:
