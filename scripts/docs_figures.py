@@ -33,7 +33,6 @@ from lowlight.models import UnifiedLowLightEnhancer
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
-EXPOSURE_AWARE = REPO / "weights" / "lol-v1-exposure.safetensors"
 BEFORE_AFTER_SAMPLE = "chelsea_dark.png"
 CONTROLS_SAMPLE = "astronaut_dark.png"
 EXPOSURES = (-2.0, -1.0, 0.0, 1.0, 2.0)
@@ -123,15 +122,22 @@ def sample_figures(model: UnifiedLowLightEnhancer, out: Path) -> None:
 
 
 def photo_sheet(
-    paths: Sequence[Path], models: dict[str, UnifiedLowLightEnhancer], out: Path
+    paths: Sequence[Path],
+    model: tuple[str, UnifiedLowLightEnhancer],
+    out: Path,
+    anchors: Path | None = None,
 ) -> None:
-    """One row per photo: the photo, then each model's result, shrunk to ``PHOTO_WIDTH``."""
+    """One row per photo: the photo, the model's result and, where ``anchors`` holds a picture
+    of the same name, Zero-DCE's; each shrunk to ``PHOTO_WIDTH``."""
+    label, network = model
     rows = []
     for path in paths:
         photo = read(path)
         row = [(path.name, shrink(photo, PHOTO_WIDTH))]
-        for label, model in models.items():
-            row.append((label, shrink(lowlight.enhance(photo, model=model), PHOTO_WIDTH)))
+        row.append((label, shrink(lowlight.enhance(photo, model=network), PHOTO_WIDTH)))
+        anchor = next(anchors.glob(f"{path.stem}.*"), None) if anchors else None
+        if anchor is not None:
+            row.append(("Zero-DCE", shrink(read(anchor), PHOTO_WIDTH)))
         rows.append(row)
     save(grid(rows), out)
 
@@ -146,17 +152,17 @@ def main(argv: list[str] | None = None) -> int:
     default = lowlight.load_model(args.weights)
     sample_figures(default, args.out)
     label = args.weights.stem if args.weights else "default"
-    models = {label: default, "exposure-aware": lowlight.load_model(EXPOSURE_AWARE)}
     sheets = {
         "real-dark.jpg": [args.data / "real-dark" / name for name in REAL_DARK],
         "well-exposed.jpg": [args.data / "well-exposed" / "kodak" / name for name in KODAK],
     }
+    anchors = {"real-dark.jpg": args.data / "anchors" / "real-dark-zerodce"}
     for name, paths in sheets.items():
         missing = [path for path in paths if not path.is_file()]
         if missing:
             print(f"left out {name}: {missing[0]} not found (pass --data)", file=sys.stderr)
             continue
-        photo_sheet(paths, models, args.out / name)
+        photo_sheet(paths, (label, default), args.out / name, anchors.get(name))
     return 0
 
 
