@@ -100,19 +100,39 @@ def speed_cell(case: dict) -> str:
     return f"{time}, {case['peak_rss_mb'] / 1024:.1f} GB"
 
 
+def real_photo_cells(summary: dict) -> str:
+    """NIQE / grey / clipped / near-white / crushed, as ``benchmarks/real_photos.py`` prints."""
+    return (
+        f"{summary['niqe']:.2f} / {summary['grey']:.3f} / {100 * summary['clipped']:.1f} % / "
+        f"{100 * summary['near_white']:.1f} % / {100 * summary['crushed']:.1f} %"
+    )
+
+
+def real_photo_row(label: str, real_photos: dict, model: str) -> str:
+    """The README's real-dark row of one model (dark, mid and all photos), from the JSON."""
+    groups = real_photos["real_dark"]["models"][model]
+    cells = " | ".join(real_photo_cells(groups[g]) for g in ("dark", "mid", "all"))
+    return f"| {label} | {cells} |"
+
+
 def test_the_results_are_what_the_benchmarks_wrote() -> None:
     text = readme()
-    robustness = _json("exposure_robustness.json")
-    rows = {
-        "default (in the package)": (_json("eval15_quality.json"), robustness["default"]),
-        "exposure-aware (`weights/lol-v1-exposure.safetensors`)": (
-            _json("lol-v1-exposure/eval15_quality.json"),
-            robustness["exposure-aware"],
-        ),
-    }
-    for label, (eval15, exposure) in rows.items():
-        expected = quality_row(label, eval15, exposure)
+    expected = quality_row(
+        "default (in the package)",
+        _json("eval15_quality.json"),
+        _json("exposure_robustness.json")["default"],
+    )
+    assert expected in text, f"README.md should have the row\n{expected}"
+    real_photos = _json("real_photos.json")
+    for label, model in (("input", "input"), ("default", "default"), ("Zero-DCE", "Zero-DCE")):
+        expected = real_photo_row(label, real_photos, model)
         assert expected in text, f"README.md should have the row\n{expected}"
+    held_out = real_photos["kodak"]["models"]["default"]
+    identity = (
+        f"{held_out['psnr_held_out']:.2f} dB against themselves; clipped pixels "
+        f"{held_out['added_clipped_held_out']:+.2f} pts"
+    )
+    assert identity in text, f"README.md should say {identity}"
     speed = _json("enhance_speed.json")
     for backend, label in (("onnxruntime", "ONNX Runtime"), ("pytorch", "PyTorch")):
         cases = [case for case in speed["cases"] if case["backend"] == backend]
