@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 from data_location import RESULTS, data_root, lol_root, pairs_missing, read_batch
 from kornia.color import linear_rgb_to_rgb, rgb_to_linear_rgb
+from weights_option import parse_weights
 
 from lowlight.data import find_pairs
 from lowlight.imageio import find_inputs
@@ -156,17 +157,6 @@ def markdown(results: dict[str, dict]) -> str:
             f"{d['residual']:.3f} | {masks} |"
         )
     return "\n".join(lines) + "\n"
-
-
-def parse_weights(specs: list[str] | None) -> dict[str, str | None]:
-    """``LABEL=FILE`` or ``FILE`` (labelled by its stem) -> {label: path}; none: the default."""
-    if not specs:
-        return {"default": None}
-    models: dict[str, str | None] = {}
-    for spec in specs:
-        label, _, path = spec.rpartition("=")
-        models[label or Path(path).stem] = path
-    return models
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,6 +30,7 @@ import torch
 from machine import describe, summary
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
+from weights_option import parse_weights
 
 from lowlight.errors import LowlightError
 from lowlight.models import UnifiedLowLightEnhancer
@@ -82,7 +83,7 @@ def time_forwards(
     return {label: statistics.median(seconds) for label, seconds in times.items()}
 
 
-def build_model(weights: Path | None) -> UnifiedLowLightEnhancer:
+def build_model(weights: str | None) -> UnifiedLowLightEnhancer:
     """The model in ``weights``, or the shipped default when None."""
     from lowlight.weights import load_model
 
@@ -142,17 +143,6 @@ def format_table(results: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def parse_weights(specs: list[str]) -> dict[str, Path | None]:
-    """``LABEL=FILE`` or ``FILE`` (labelled by its stem) -> {label: path}; none: the default."""
-    if not specs:
-        return {"default": None}
-    models: dict[str, Path | None] = {}
-    for spec in specs:
-        label, _, path = spec.rpartition("=")
-        models[label or Path(path).stem] = Path(path)
-    return models
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -186,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": describe(args.threads),
         "models": {
             label: {
-                "weights": str(paths[label]) if paths[label] else "shipped default",
+                "weights": paths[label] or "shipped default",
                 "config": models[label].config,
                 **measured[label],
             }
