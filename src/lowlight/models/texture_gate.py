@@ -47,7 +47,11 @@ def noise_sigma(rgb: torch.Tensor) -> torch.Tensor:
         >>> round(float(noise_sigma(noisy.expand(1, 3, 64, 64))), 2)
         0.02
     """
-    grey = luminance(rgb)
+    return _luma_noise_sigma(luminance(rgb))
+
+
+def _luma_noise_sigma(grey: torch.Tensor) -> torch.Tensor:
+    """``noise_sigma`` of a luma (B, 1, H, W) already computed: (B, 1, 1, 1)."""
     kernel = _IMMERKAER.to(grey).view(1, 1, 3, 3)
     response = F.conv2d(grey, kernel).abs().mean(dim=(1, 2, 3), keepdim=True)
     return math.sqrt(math.pi / 2) / 6 * response
@@ -85,10 +89,11 @@ def texture_gate(
         1.0
     """
     with torch.no_grad():
+        luma = luminance(rgb)
         gain = low_frequencies(luminance(curve), _GAIN_SIGMA) / low_frequencies(
-            luminance(rgb), _GAIN_SIGMA
+            luma, _GAIN_SIGMA
         ).clamp_min(_DARK_FLOOR)
-        noise_energy = (gain * noise_sigma(rgb)) ** 2
+        noise_energy = (gain * _luma_noise_sigma(luma)) ** 2
         grey = luminance(texture)
         size = 2 * math.ceil(3 * _ENERGY_SIGMA) + 1
         energy = gaussian_blur2d(
