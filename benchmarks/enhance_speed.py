@@ -28,12 +28,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 
+from machine import describe, summary
 from peak_memory import PEAK_MB_CODE
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "enhance_speed.json"
@@ -119,11 +119,10 @@ def speed_rows(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
-def print_speed(rows: list[dict], args: argparse.Namespace, load: dict) -> None:
+def print_speed(rows: list[dict], args: argparse.Namespace, machine: dict, load: dict) -> None:
     print(
-        f"lowlight.enhance, {args.threads} threads, {cpu_name()}, working size "
-        f"{args.working_size}, load average {load['before'][0]:.1f} before and "
-        f"{load['after'][0]:.1f} after"
+        f"lowlight.enhance on {summary(machine)} before, {load['after'][0]:.1f} after; "
+        f"working size {args.working_size}"
     )
     print("| size | backend | quality | median s | x faster than full | CPU s | runs | peak MB |")
     print("|---|---|---|---|---|---|---|---|")
@@ -135,23 +134,6 @@ def print_speed(rows: list[dict], args: argparse.Namespace, load: dict) -> None:
             f"{speedup} | {row['median_cpu_s']:.2f} | {len(row['times_s'])} | "
             f"{row['peak_rss_mb']:.0f} |"
         )
-
-
-def cpu_name() -> str:
-    """The CPU's model name and the features that matter to the kernels (Linux), else the
-    machine's architecture."""
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.machine()
-    name = next((line.split(":", 1)[1].strip() for line in info.splitlines()
-                 if line.startswith("model name")), platform.machine())  # fmt: skip
-    flags = next((line.split(":", 1)[1].split() for line in info.splitlines()
-                  if line.startswith("flags")), [])  # fmt: skip
-    features = [name for flag, name in (("avx512f", "AVX-512"), ("amx_tile", "AMX"),
-                ("avx2", "AVX2")) if flag in flags]  # fmt: skip
-    shown = features[:2] if "AVX-512" in features else features
-    return f"{name}" + (f" ({', '.join(shown)})" if shown else "") + f", {os.cpu_count()} cores"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,15 +153,15 @@ def main(argv: list[str] | None = None) -> int:
         import lowlight
 
         lowlight.load_runner(args.weights or None, backend="onnxruntime")  # export, untimed
-    load_before = os.getloadavg()
+    machine = describe(args.threads)
     rows = speed_rows(args)
-    load = {"before": load_before, "after": os.getloadavg()}
-    print_speed(rows, args, load)
+    load = {"before": machine["load_average"], "after": os.getloadavg()}
+    print_speed(rows, args, machine, load)
     report = {
         "threads": args.threads,
-        "cpu": cpu_name(),
         "weights": args.weights or "default",
         "working_size": args.working_size,
+        "machine": machine,
         "load_average": load,
         "cases": rows,
     }

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 from data_location import REPO, RESULTS, lol_root, pairs_missing
+from machine import describe, summary
 
 from lowlight.evaluation import evaluate_folder
 from lowlight.weights import default_weights_path, load_model
@@ -25,6 +26,8 @@ def markdown(result: dict, weights: str) -> str:
     lines = [
         f"LOL-v1 eval15, weights `{weights}`; PSNR/SSIM on uint8 RGB (SSIM: 11x11 Gaussian, "
         "sigma 1.5); GT-mean: output scaled to the target's mean grey level first.",
+        "",
+        f"s/image: the forward pass alone, on {summary(result['machine'])}.",
         "",
         "| image | PSNR | SSIM | GT-mean PSNR | GT-mean SSIM | s/image |",
         "|---|---|---|---|---|---|",
@@ -49,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     torch.set_num_threads(args.threads)
     model = load_model(args.weights)
-    result = evaluate_folder(model, args.data)
+    machine = describe(args.threads)
+    result = {**evaluate_folder(model, args.data), "machine": machine}
     weights = args.weights or str(default_weights_path().relative_to(REPO / "src"))
     table = markdown(result, weights)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """Exposure robustness: does a model leave good light alone, follow the picture, never clip?
 
-For each model (the exposure-aware one and the shipped default, side by side):
+For each model (the shipped default, or several side by side):
 
 (a) well exposed: eval15's targets as inputs; PSNR of the result against the input itself, and
     the clipped fraction it adds (points of pixels with a channel at 254 or 255);
@@ -15,8 +15,7 @@ For each model (the exposure-aware one and the shipped default, side by side):
     python benchmarks/exposure_robustness.py [--weights LABEL=FILE ...] [--data DIR]
         [--real DIR] [--threads N] [--json FILE]
 
-Default models: ``exposure-aware`` = ``weights/lol-v1-exposure.safetensors``, ``default`` = the
-shipped default.
+Without ``--weights`` it measures the shipped default.
 Writes ``benchmarks/results/exposure_robustness.json`` and prints a Markdown table.
 """
 
@@ -28,15 +27,15 @@ import sys
 from pathlib import Path
 
 import torch
-from data_location import REPO, RESULTS, data_root, lol_root, pairs_missing, read_batch
+from data_location import RESULTS, data_root, lol_root, pairs_missing, read_batch
 from kornia.color import linear_rgb_to_rgb, rgb_to_linear_rgb
+from weights_option import parse_weights
 
 from lowlight.data import find_pairs
 from lowlight.imageio import find_inputs
 from lowlight.metrics import clipped_fraction, crushed_fraction, mean_grey, psnr
 from lowlight.weights import load_model
 
-EXPOSURE_AWARE = REPO / "weights" / "lol-v1-exposure.safetensors"
 SCALES = (0.5, 1.0, 2.0, 4.0, 8.0)
 # Bands of the SNR map (normalised to its per-image maximum) for the mask's means.
 SNR_BANDS = {"low": (0.0, 0.05), "mid": (0.05, 0.15), "high": (0.15, 1.01)}
@@ -158,20 +157,6 @@ def markdown(results: dict[str, dict]) -> str:
             f"{d['residual']:.3f} | {masks} |"
         )
     return "\n".join(lines) + "\n"
-
-
-def parse_weights(specs: list[str] | None) -> dict[str, str | None]:
-    if not specs:
-        models: dict[str, str | None] = {}
-        if EXPOSURE_AWARE.is_file():
-            models["exposure-aware"] = str(EXPOSURE_AWARE)
-        models["default"] = None
-        return models
-    models = {}
-    for spec in specs:
-        label, _, path = spec.rpartition("=")
-        models[label or Path(path).stem] = path
-    return models
 
 
 def main(argv: list[str] | None = None) -> int:

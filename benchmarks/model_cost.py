@@ -2,32 +2,35 @@
 
 Usage::
 
-    python benchmarks/model_cost.py                     # default architecture, 2 threads
-    python benchmarks/model_cost.py --weights model.safetensors --threads 1 --runs 5
+    python benchmarks/model_cost.py                     # the shipped default, 2 threads
+    python benchmarks/model_cost.py --weights new=model.safetensors old=other.safetensors \
+        --threads 2 --runs 10
 
-Prints a table and writes the same figures as JSON (``--json``, default
-``benchmarks/results/model_cost.json``).
+Prints a table (one column per model, and each model's CPU time as a multiple of the first's)
+and writes the same figures as JSON (``--json``, default ``benchmarks/results/model_cost.json``).
 
 Protocol: MACs are counted by ``torch.utils.flop_counter.FlopCounterMode`` (convolutions and
 matrix products; element-wise work is not counted) as FLOPs / 2, for one image. CPU time is the
 median wall time of ``--runs`` forward passes of one image, after one warm-up pass, with the
 model in eval mode under ``torch.inference_mode`` and ``torch.set_num_threads(--threads)``.
-Sizes are width x height. Times depend on whatever else the machine is running.
+Several models are timed in turn, run by run, so that whatever else the machine is doing
+weighs on each alike. Sizes are width x height.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import torch
+from machine import describe, summary
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
+from weights_option import parse_weights
 
 from lowlight.errors import LowlightError
 from lowlight.models import UnifiedLowLightEnhancer
@@ -62,56 +65,93 @@ def count_macs(model: nn.Module, width: int, height: int) -> int:
     return counter.get_total_flops() // 2
 
 
-def time_forward(model: nn.Module, width: int, height: int, runs: int) -> float:
-    """Median seconds per forward pass of one image, after a warm-up pass."""
+def time_forwards(
+    models: dict[str, nn.Module], width: int, height: int, runs: int
+) -> dict[str, float]:
+    """Median seconds per forward pass of one image for each model, after a warm-up pass;
+    the models take turns, run by run."""
     image = torch.rand(1, 3, height, width)
-    times = []
+    times: dict[str, list[float]] = {label: [] for label in models}
     with torch.inference_mode():
-        model(image)
-        for _ in range(runs):
-            start = time.perf_counter()
+        for model in models.values():
             model(image)
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for _ in range(runs):
+            for label, model in models.items():
+                start = time.perf_counter()
+                model(image)
+                times[label].append(time.perf_counter() - start)
+    return {label: statistics.median(seconds) for label, seconds in times.items()}
 
 
-def build_model(weights: Path | None) -> UnifiedLowLightEnhancer:
-    if weights is None:
-        torch.manual_seed(0)
-        return UnifiedLowLightEnhancer().eval()
+def build_model(weights: str | None) -> UnifiedLowLightEnhancer:
+    """The model in ``weights``, or the shipped default when None."""
     from lowlight.weights import load_model
 
     return load_model(weights)
 
 
-def measure(model: UnifiedLowLightEnhancer, threads: int, runs: int) -> dict:
+def measure(models: dict[str, UnifiedLowLightEnhancer], threads: int, runs: int) -> dict:
+    """Parameters, MACs and CPU seconds per image of each model, keyed by its label."""
     torch.set_num_threads(threads)
-    return {
-        "parameters": parameter_counts(model),
-        "macs": {f"{w}x{h}": count_macs(model, w, h) for w, h in MAC_SIZES},
-        "cpu_seconds_per_image": {
-            f"{w}x{h}": time_forward(model, w, h, runs) for w, h in TIME_SIZES
-        },
+    results = {
+        label: {
+            "parameters": parameter_counts(model),
+            "macs": {f"{w}x{h}": count_macs(model, w, h) for w, h in MAC_SIZES},
+            "cpu_seconds_per_image": {},
+        }
+        for label, model in models.items()
     }
+    for w, h in TIME_SIZES:
+        for label, seconds in time_forwards(models, w, h, runs).items():
+            results[label]["cpu_seconds_per_image"][f"{w}x{h}"] = seconds
+    return results
 
 
-def format_table(result: dict) -> str:
-    rows = [("parameters, total", f"{result['parameters']['total']:,}")]
-    rows += [(f"parameters, {name}", f"{result['parameters'][name]:,}") for name in COMPONENTS]
-    rows += [(f"GMACs at {size}", f"{macs / 1e9:.3f}") for size, macs in result["macs"].items()]
+def format_table(results: dict[str, dict]) -> str:
+    """One row per quantity, one column per model; CPU time also as a multiple of the first's."""
+    labels = list(results)
+    first = results[labels[0]]
+
+    def row(name: str, value) -> tuple[str, list[str]]:
+        return name, [value(results[label]) for label in labels]
+
+    rows = [row("parameters, total", lambda r: f"{r['parameters']['total']:,}")]
+    rows += [row(f"parameters, {n}", lambda r, n=n: f"{r['parameters'][n]:,}") for n in COMPONENTS]
     rows += [
-        (f"CPU s/image at {size}", f"{seconds:.3f}")
-        for size, seconds in result["cpu_seconds_per_image"].items()
+        row(f"GMACs at {s}", lambda r, s=s: f"{r['macs'][s] / 1e9:.3f}") for s in first["macs"]
     ]
+    for size, base in first["cpu_seconds_per_image"].items():
+        rows.append(
+            row(f"CPU s/image at {size}", lambda r, s=size: f"{r['cpu_seconds_per_image'][s]:.3f}")
+        )
+        if len(labels) > 1:
+            rows.append(
+                row(
+                    f"  x {labels[0]}'s at {size}",
+                    lambda r, s=size, b=base: f"{r['cpu_seconds_per_image'][s] / b:.2f}x",
+                )
+            )
     width = max(len(name) for name, _ in rows)
-    lines = [f"{'quantity':<{width}}  value", f"{'-' * width}  {'-' * 12}"]
-    lines += [f"{name:<{width}}  {value:>12}" for name, value in rows]
+    columns = [max(12, len(label)) for label in labels]
+
+    def line(name: str, cells: list[str]) -> str:
+        padded = (f"{cell:>{c}}" for cell, c in zip(cells, columns, strict=True))
+        return f"{name:<{width}}  " + "  ".join(padded)
+
+    lines = [line("quantity", labels), line("-" * width, ["-" * c for c in columns])]
+    lines += [line(name, values) for name, values in rows]
     return "\n".join(lines)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--weights", type=Path, help="safetensors file of a trained model")
+    parser.add_argument(
+        "--weights",
+        nargs="*",
+        default=[],
+        metavar="[LABEL=]FILE",
+        help="safetensors files of trained models (default: the shipped default)",
+    )
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     parser.add_argument("--runs", type=int, default=10, help="timed runs per size (default 10)")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write JSON")
@@ -123,21 +163,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    paths = parse_weights(args.weights)
     try:
-        model = build_model(args.weights)
+        models = {label: build_model(path).eval() for label, path in paths.items()}
     except LowlightError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    measured = measure(models, args.threads, args.runs)
     result = {
-        "model": str(args.weights) if args.weights else "default architecture (untrained)",
-        "config": model.config,
         "threads": args.threads,
         "runs": args.runs,
-        "torch": torch.__version__,
-        "machine": f"{platform.machine()} {platform.processor() or platform.system()}",
-        **measure(model, args.threads, args.runs),
+        "machine": describe(args.threads),
+        "models": {
+            label: {
+                "weights": paths[label] or "shipped default",
+                "config": models[label].config,
+                **measured[label],
+            }
+            for label in models
+        },
     }
-    print(format_table(result))
+    print(summary(result["machine"]))
+    print(format_table(measured))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2) + "\n")
     print(f"\nwritten {args.json}")

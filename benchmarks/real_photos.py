@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from data_location import RESULTS, data_root, read_batch
 from PIL import Image
+from weights_option import parse_weights
 
 from lowlight.data import KODAK_HELD_OUT
 from lowlight.imageio import find_inputs
@@ -212,16 +213,6 @@ def kodak(models: dict, folder: Path) -> tuple[dict, list]:
         for name in held_out
     ]
     return {"held_out": held_out, "models": entries}, sheet
-
-
-def parse_weights(specs: list[str] | None) -> dict[str, str | None]:
-    if not specs:
-        return {"default": None}
-    models = {}
-    for spec in specs:
-        label, _, path = spec.rpartition("=")
-        models[label or Path(path).stem] = path
-    return models
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import tempfile
 from pathlib import Path
 
-import torch
 from data_location import RESULTS, lol_root, pairs_missing
+from machine import describe, summary
 
 from lowlight.training.config import TrainConfig
 from lowlight.training.trainer import Trainer
@@ -58,6 +57,8 @@ def main() -> int:
     args = parser.parse_args()
     if pairs_missing(args.data, "LOL-v1 training pairs"):
         return 2
+    machine = describe(args.threads)
+    print(summary(machine))
     rows = []
     for name, image_size, downscale, batch in SETTINGS:
         rate = images_per_second(args.data, image_size, downscale, batch, args)
@@ -74,8 +75,7 @@ def main() -> int:
     result = {
         "threads": args.threads,
         "samples": args.samples,
-        "torch": torch.__version__,
-        "cpu": platform.processor() or platform.machine(),
+        "machine": machine,
         "rows": rows,
     }
     args.out.mkdir(parents=True, exist_ok=True)

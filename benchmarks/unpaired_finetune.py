@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 import yaml
 from data_location import RESULTS, data_root, pairs_missing
+from machine import describe, summary
 
 from lowlight.cli import main as lowlight
 from lowlight.data import find_photos
@@ -102,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"real-dark/ or lol-v1/eval15 not found in {args.data}; pass --data", file=sys.stderr)
         return 2
     torch.set_num_threads(args.threads)
+    machine = describe(args.threads)
     with tempfile.TemporaryDirectory() as scratch:
         halves = Path(scratch)
         train_names, test_names = split(photos, halves)
@@ -117,12 +119,14 @@ def main(argv: list[str] | None = None) -> int:
         config = yaml.safe_load((run / "config.yaml").read_text())
     text = table(rows)
     print(f"fine-tuned in {seconds / 60:.1f} min on {len(train_names)} photos; held-out half:")
+    print(f"(on {summary(machine)})")
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
     result = {
         "weights": str(args.weights),
         "split": {"fine_tune": train_names, "held_out": test_names},
         "fine_tune_seconds": seconds,
+        "machine": machine,
         "config": config,
         "results": rows,
         "table": text,

@@ -38,7 +38,7 @@ video encoding, which would add its own differences). Reported:
 at the default 384x256 the clips are rendered in full; at ``--size 1280x720`` (the photos are
 enlarged as needed) ``auto`` renders them fast.
 
-Prints Markdown tables (with the machine's load average) and writes JSON to
+Prints Markdown tables (with the machine they ran on, ``machine.py``) and writes JSON to
 ``benchmarks/results/video_stability.json``. Needs PyAV (``lowlight[video]``) and
 scikit-image (a test dependency).
 """
@@ -61,6 +61,7 @@ import torch
 import torch.nn.functional as F
 from data_location import RESULTS
 from kornia.color import linear_rgb_to_rgb, rgb_to_linear_rgb
+from machine import describe, summary
 from peak_memory import PEAK_MB_CODE
 
 import lowlight
@@ -267,12 +268,13 @@ def report(
     rates: dict | None,
     command: dict | None,
     peaks: dict | None,
-    load: str,
+    machine: dict,
     size: tuple,
     rendering: dict,
 ) -> None:
     quality = f"quality {rendering['quality']}, working size {rendering['working_size']}"
-    print(f"Temporal stability at {size[1]}x{size[0]}, {RATE} fps, {quality}; load average: {load}")
+    print(f"Temporal stability at {size[1]}x{size[0]}, {RATE} fps, {quality}")
+    print(f"on {summary(machine)}")
     print("| clip | mode | flicker | gain | flicker / (input's x gain) | MABD | cuts |")
     print("|---|---|---|---|---|---|---|")
     for row in rows:
@@ -341,13 +343,13 @@ def main(argv: list[str] | None = None) -> int:
                 Path(folder), args.command_frames, args.threads, args.weights, rendering
             )
             peaks = memory(Path(folder), args.frames, args.threads, args.weights)
-    load = " ".join(f"{value:.1f}" for value in os.getloadavg())
-    report(rows, rates, command, peaks, load, (height, width), rendering)
+    machine = describe(args.threads)
+    report(rows, rates, command, peaks, machine, (height, width), rendering)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     result = {
         "weights": args.weights or "default",
         "threads": args.threads,
-        "load_average": load,
+        "machine": machine,
         "size": args.size,
         "quality": args.quality,
         "working_size": args.working_size,

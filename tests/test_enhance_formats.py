@@ -129,12 +129,17 @@ def test_a_dng_becomes_a_16_bit_tiff_whose_grey_card_is_neutral(tmp_path, capsys
     card = developed.rgb[20:44, 36:60].reshape(-1, 3).mean(0)
     assert np.abs(card / card.mean() - 1).max() < 0.02  # measured: 0.5 %
 
+    # Enhancing the DNG gives what enhancing its developed TIFF gives: the RAW path adds no
+    # colour of its own to whatever the model does with a grey card.
     status, _ = enhance(capsys, source, "-o", tmp_path / "out")
+    assert status == 0
+    status, _ = enhance(capsys, tmp_path / "as-shot" / "card.tif", "-o", tmp_path / "from-tiff")
     assert status == 0
     enhanced = read_image(tmp_path / "out" / "card.tif")
     assert enhanced.bit_depth == 16 and enhanced.rgb.mean() > 2 * developed.rgb.mean()
     card = enhanced.rgb[20:44, 36:60].reshape(-1, 3).mean(0)
-    assert np.abs(card / card.mean() - 1).max() < 0.02  # measured: 1.2 % (the model's own)
+    reference = read_image(tmp_path / "from-tiff" / "card.tif").rgb[20:44, 36:60]
+    assert np.abs(card / reference.reshape(-1, 3).mean(0) - 1).max() < 0.01
 
 
 def test_a_dark_raw_enhances_brighter_and_cleaner_shadows_than_its_8_bit_jpeg(
@@ -153,8 +158,13 @@ def test_a_dark_raw_enhances_brighter_and_cleaner_shadows_than_its_8_bit_jpeg(
     shadow = (slice(8, -8), slice(128 // 3 + 16, -8))  # the flat shadow, away from the edge
     from_raw = read_image(tmp_path / "out" / "night.tif").rgb[shadow]
     from_jpeg = read_image(tmp_path / "out" / "night.jpg").rgb[shadow]
-    assert from_raw.mean() > 1.2 * from_jpeg.mean()  # measured: 0.149 against 0.103
-    assert from_raw.std() < 0.9 * from_jpeg.std()  # measured: 0.017 against 0.022
+    assert from_raw.mean() > 1.2 * from_jpeg.mean()
+
+    # Noise: each channel's spatial spread over the flat shadow, relative to its level.
+    def noise(shadow_rgb: np.ndarray) -> float:
+        return float((shadow_rgb.std(axis=(0, 1)) / shadow_rgb.mean(axis=(0, 1))).mean())
+
+    assert noise(from_raw) < 0.9 * noise(from_jpeg)
 
 
 def test_raw_exposure_is_stops_of_linear_light(tmp_path, capsys) -> None:

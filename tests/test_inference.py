@@ -183,28 +183,35 @@ def test_the_tone_pass_comes_first_at_the_working_size(model) -> None:
         handle.remove()
 
 
-@pytest.mark.parametrize("sample", sorted(SAMPLES.glob("*.png")), ids=lambda p: p.stem)
-def test_tiles_take_the_tone_of_the_whole_picture(sample: Path) -> None:
+def test_tiles_take_the_tone_of_the_whole_picture() -> None:
     # With the shipped model, tiles a third of the picture's width each find their own
     # brightness; matching them to a reduced whole-picture pass brings the result closer to
-    # what one pass over the whole picture gives. The sample is enlarged to 1.5 times the
+    # what one pass over the whole picture gives. Each sample is enlarged to 1.5 times the
     # working size (600, the size the model learnt its exposure at), so that the pass is a
-    # real reduction.
+    # real reduction. The reduced pass renders at another scale than the whole pass, and the
+    # model's tone moves a little with the scale (on chelsea_dark, 14/255 of mean level between
+    # 600 and 900 pixels), so on a sample the matched tiles can be almost as far from the whole
+    # pass as plain ones, never further; over the samples they are less than half as far.
     shipped = lowlight.load_model()
-    picture = torch.from_numpy(np.array(Image.open(sample).convert("RGB"))).permute(2, 0, 1)
-    picture = picture[None].float() / 255
     side = 600
-    scale = 1.5 * side / max(picture.shape[-2:])
-    picture = F.interpolate(picture, scale_factor=scale, mode="bilinear").clamp(0, 1)
     tile = side // 2
-    with torch.inference_mode():
-        whole = shipped(picture).image
-        overlap = inference.tile_overlap(tile)
-        plain = tile_process(lambda t: shipped(t).image, picture, tile, overlap)
-    matched = inference.enhance_tensor(
-        shipped, picture, tile=tile, quality="full", working_size=side
-    )
-    assert (matched - whole).abs().mean() < 0.8 * (plain - whole).abs().mean()
+    overlap = inference.tile_overlap(tile)
+    plain_gaps, matched_gaps = [], []
+    for sample in sorted(SAMPLES.glob("*.png")):
+        picture = torch.from_numpy(np.array(Image.open(sample).convert("RGB"))).permute(2, 0, 1)
+        picture = picture[None].float() / 255
+        scale = 1.5 * side / max(picture.shape[-2:])
+        picture = F.interpolate(picture, scale_factor=scale, mode="bilinear").clamp(0, 1)
+        with torch.inference_mode():
+            whole = shipped(picture).image
+            plain = tile_process(lambda t: shipped(t).image, picture, tile, overlap)
+        matched = inference.enhance_tensor(
+            shipped, picture, tile=tile, quality="full", working_size=side
+        )
+        plain_gaps.append(float((plain - whole).abs().mean()))
+        matched_gaps.append(float((matched - whole).abs().mean()))
+        assert matched_gaps[-1] < plain_gaps[-1], sample.stem
+    assert sum(matched_gaps) < 0.5 * sum(plain_gaps)
 
 
 def test_enhance_tensor_rejects_bad_shapes(model) -> None:

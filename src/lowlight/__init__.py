@@ -22,6 +22,7 @@ from lowlight.errors import LowlightError
 
 try:
     __version__ = version("lowlight")
+    """The installed lowlight's version ("0.0.0" in a source tree that is not installed)."""
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 

@@ -20,6 +20,7 @@ COMMANDS = ("enhance", "evaluate", "export", "train", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``lowlight`` parser, with a subparser for each of ``COMMANDS``."""
     parser = argparse.ArgumentParser(
         prog="lowlight",
         description="Enhance dark, noisy photographs; train and evaluate enhancement models.",

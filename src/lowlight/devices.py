@@ -16,7 +16,7 @@ def parse_device(text: str) -> torch.device:
         LowlightError: ``text`` is not a device name (``gpu7``), or names a CUDA device this
             machine does not have.
 
-    Example:
+    Examples:
         >>> parse_device("cpu")
         device(type='cpu')
     """

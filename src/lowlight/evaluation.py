@@ -38,9 +38,11 @@ __all__ = [
 
 # Side of the SSIM window: smaller images cannot be scored the way the field does.
 SSIM_WINDOW = 11
-# The per-image scores averaged into the result's "mean".
 METRICS = ("psnr", "ssim", "psnr_gt_mean", "ssim_gt_mean", "seconds")
+"""The per-image scores averaged into the result's "mean"."""
 NO_REFERENCE_METRICS = ("niqe", "mean_grey", "clipped", "crushed", "colourfulness", "seconds")
+"""The per-image figures of ``--no-reference`` averaged into the result's "mean" (a photo
+without a NIQE, a flat one, is left out of its mean)."""
 
 
 def _output_folder(

@@ -55,40 +55,43 @@ __all__ = [
     "WORKING_SIZE_RANGE",
 ]
 
-# Images with more pixels than this are tiled automatically (about 4 megapixels, so 1080p
-# and most phone photos run whole: peak memory about 1.9 GB at 2 threads).
 AUTO_TILE_PIXELS = 2**22
-# The network's channel attention sees each tile's global statistics, so on its own each tile
-# would find its own overall brightness; a tiled result therefore takes its low frequencies
-# from one pass over the whole picture reduced to the working size (``match_low_frequencies``).
-# 1536 keeps a 6000x4000 photo under 3 GB.
+"""Images with more pixels than this are tiled automatically (about 4 megapixels, so 1080p and most
+phone photos run whole: peak memory about 1.9 GB at 2 threads)."""
 DEFAULT_TILE = 1536
+"""The network's channel attention sees each tile's global statistics, so on its own each tile would
+find its own overall brightness; a tiled result therefore takes its low frequencies from one pass
+over the whole picture reduced to the working size (``match_low_frequencies``). 1536 keeps a
+6000x4000 photo under 3 GB."""
 QUALITIES = ("auto", "fast", "full")
-# The longer side (pixels) of the reduced picture the network sees in the fast quality, and
-# whose pass sets the tone of large pictures in either quality: 768x512 (0.39 megapixels) for
-# a 3:2 photo, 768x576 for 4:3, 768x432 for 16:9. The shipped model learnt its exposure on
-# 600x400 pictures; on a much smaller one it settles on another tone.
+"""The qualities ``enhance`` accepts: fast, full, or auto (fast above a size threshold)."""
 WORKING_SIZE = 768
-# Working sizes allowed: the network's smallest useful picture, and a pass that still runs
-# whole (2048x2048 is ``AUTO_TILE_PIXELS``).
+"""The longer side (pixels) of the reduced picture the network sees in the fast quality, and whose
+pass sets the tone of large pictures in either quality: 768x512 (0.39 megapixels) for a 3:2 photo,
+768x576 for 4:3, 768x432 for 16:9. The shipped model learnt its exposure on 600x400 pictures; on a
+much smaller one it settles on another tone."""
 WORKING_SIZE_RANGE = (32, 2048)
-# "auto" renders pictures whose longer side exceeds this many working sizes the fast way
-# (with 768: above 1152 pixels, so 1280x720 video and every phone photo; the network then sees
-# at most 44 % of the pixels). Such pictures take their tone from the reduced pass in "full"
-# quality too.
+"""Working sizes allowed: the network's smallest useful picture, and a pass that still runs whole
+(2048x2048 is ``AUTO_TILE_PIXELS``)."""
 AUTO_FAST_RATIO = 1.5
-# The cross-fade between neighbouring tiles.
+"""The quality "auto" renders pictures whose longer side exceeds this many working sizes the fast
+way (with 768: above 1152 pixels, so 1280x720 video and every phone photo; the network then sees at
+most 44 % of the pixels). Such pictures take their tone from the reduced pass in "full" quality
+too."""
 DEFAULT_OVERLAP = 64
+"""The cross-fade between neighbouring tiles."""
 MIN_TILE = 32
-# The exposure control's range, in stops either way (2**8: far past any useful correction).
+"""The smallest tile side ``tile`` accepts, in pixels."""
 MAX_EXPOSURE_STOPS = 8.0
+"""The exposure control's range, in stops either way (2**8: far past any useful correction)."""
 
 
 def choose_tile(height: int, width: int, tile: int | None = None) -> int | None:
     """The tile size to enhance an image with, or None to enhance it whole.
 
     Args:
-        height, width: the image size.
+        height: the image's height in pixels.
+        width: the image's width in pixels.
         tile: None chooses automatically (``DEFAULT_TILE`` above ``AUTO_TILE_PIXELS``
             pixels, else whole); 0 never tiles; a positive value (>= ``MIN_TILE``) tiles
             with that size whenever the image is larger than it.
@@ -121,7 +124,8 @@ def choose_quality(height: int, width: int, quality: str = "auto", side: int = W
     """How a picture is rendered: "fast" or "full".
 
     Args:
-        height, width: the picture's size.
+        height: the picture's height in pixels.
+        width: the picture's width in pixels.
         quality: "full" or "fast" as asked, or "auto": fast when the longer side exceeds
             ``AUTO_FAST_RATIO`` working sizes. A picture no larger than the working size is
             always rendered in full (there is nothing to reduce).
@@ -130,7 +134,7 @@ def choose_quality(height: int, width: int, quality: str = "auto", side: int = W
     Raises:
         LowlightError: an unknown quality.
 
-    Example:
+    Examples:
         >>> choose_quality(3024, 4032), choose_quality(400, 600), choose_quality(400, 600, "fast")
         ('fast', 'full', 'full')
     """
@@ -324,7 +328,7 @@ def enhance(
         LowlightError: an unsupported input, the default model cannot be loaded, or the
             backend is unavailable.
 
-    Example:
+    Examples:
         >>> import numpy as np, lowlight
         >>> model = lowlight.load_model()
         >>> dark = np.zeros((64, 64, 3), dtype=np.uint8)

@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 BACKENDS = ("auto", "pytorch", "onnxruntime")
+"""The names ``backend`` accepts: "auto" chooses between the other two (``choose_backend``)."""
 
 
 class Runner(Protocol):
@@ -50,7 +51,7 @@ class Runner(Protocol):
 class TorchRunner:
     """Runs the PyTorch model where its parameters are, under ``torch.inference_mode``.
 
-    Example:
+    Examples:
         >>> runner = TorchRunner(UnifiedLowLightEnhancer().eval())
         >>> runner(torch.rand(1, 3, 20, 30, dtype=torch.float64) * 0.2, exposure=0.5).dtype
         torch.float64
@@ -120,13 +121,14 @@ class OnnxRuntimeRunner:
 def choose_backend(backend: str, device: str | torch.device = "cpu") -> str:
     """The backend ``backend`` names on ``device``: "pytorch" or "onnxruntime".
 
-    "auto" is ONNX Runtime on the CPU when the ``onnx`` extra is installed (it runs the
-    model in about half PyTorch's time there), else PyTorch.
+    "auto" is ONNX Runtime on the CPU when the ``onnx`` extra is installed, else PyTorch.
+    How their speeds compare depends on the CPU and the picture's size:
+    ``benchmarks/enhance_speed.py`` measures both on the machine it runs on.
 
     Raises:
         LowlightError: an unknown name; "onnxruntime" without the extra or off the CPU.
 
-    Example:
+    Examples:
         >>> choose_backend("pytorch"), choose_backend("auto", "cuda")
         ('pytorch', 'pytorch')
     """

@@ -5,7 +5,7 @@ fetched from anywhere but the server, and a screenshot.
 Chromium comes from Debian (``apt-get install -y chromium``), not from Playwright's own
 downloads. Without it the test skips, unless ``LOWLIGHT_REQUIRE_BROWSER`` is set (CI sets
 it), when it fails. ``LOWLIGHT_SCREENSHOT=docs/images/app.png`` serves the shipped model
-instead of a fresh one and saves the screenshot there (the README's picture).
+instead of a fresh one and saves the screenshot there (the picture in docs/app.md).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def sync_playwright():
 
 @pytest.fixture(scope="module")
 def screenshot_model(weights_file: Path):
-    """The shipped model for the README's screenshot, else the fresh one (any model works)."""
+    """The shipped model for the app page's screenshot, else the fresh one (any model works)."""
     wanted = os.environ.get("LOWLIGHT_SCREENSHOT")
     return lowlight.load_model(None if wanted else weights_file), wanted
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 __all__ = ["offline_environment", "OFFLINE_ENVIRONMENT"]
 
-# Environment variables that keep Gradio and the Hugging Face hub library off the network.
 OFFLINE_ENVIRONMENT = {
     "GRADIO_ANALYTICS_ENABLED": "False",
     "HF_HUB_OFFLINE": "1",
     "HF_HUB_DISABLE_TELEMETRY": "1",
 }
+"""Environment variables that keep Gradio and the Hugging Face hub library off the network."""
 
 
 @contextlib.contextmanager
@@ -27,7 +27,7 @@ def offline_environment() -> Iterator[Path]:
     set; then the folder is removed and the environment restored. Gradio reads some of these
     when it is imported: enter the block before the first ``import gradio``.
 
-    Example:
+    Examples:
         >>> with offline_environment() as folder:
         ...     os.environ["GRADIO_TEMP_DIR"] == str(folder), oct(folder.stat().st_mode & 0o777)
         (True, '0o700')

@@ -26,8 +26,9 @@ from lowlight.models import UnifiedLowLightEnhancer
 __all__ = ["build_app", "enhance_handler", "describe", "results_area", "EXPOSURE_RANGE", "TITLE"]
 
 TITLE = "lowlight"
-# The exposure slider's range in stops; the API accepts what ``lowlight.enhance`` does.
+"""The page's title, in the browser's tab and at the top of the page."""
 EXPOSURE_RANGE = (-3.0, 3.0)
+"""The exposure slider's range in stops; the API accepts what ``lowlight.enhance`` does."""
 _INTRO = (
     "# lowlight\n"
     "Drop one or several dark photos. Move the slider on the picture to compare before and "
@@ -73,7 +74,7 @@ def build_app(
 def describe(batch: Batch, exposure: float, strength: float) -> str:
     """What the page says about a batch: each photo's size and time, and each failure.
 
-    Example:
+    Examples:
         >>> print(describe(Batch(photos=[], failures=["bad.png: the file is empty"],
         ...                      download=None), 0.5, 1.0))
         - could not enhance bad.png: the file is empty

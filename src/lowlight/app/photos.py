@@ -33,10 +33,10 @@ __all__ = [
     "ZIP_NAME",
 ]
 
-# Before/after pictures on the page are at most this long (pixels); downloads are full size.
 MAX_PREVIEW_SIDE = 2048
-# The download when several photos were enhanced at once.
+"""Before/after pictures on the page are at most this long (pixels); downloads are full size."""
 ZIP_NAME = "lowlight-enhanced.zip"
+"""The download when several photos were enhanced at once."""
 # Results of uploads in other formats (GIF, or no extension) are written as PNG.
 _FALLBACK_EXTENSION = ".png"
 # What the model can fail with on a photo the reader accepted (out of memory, above all).
@@ -86,7 +86,7 @@ class Batch:
 def result_name(upload_name: str, taken: Collection[str] = ()) -> str:
     """The file name of an upload's result: its name with ``-enhanced``, unique in ``taken``.
 
-    Example:
+    Examples:
         >>> result_name("dark.jpg")
         'dark-enhanced.jpg'
         >>> result_name("dark.jpg", taken={"dark-enhanced.jpg"})
@@ -120,7 +120,8 @@ def enhance_photo(
         upload: the uploaded file.
         model: the enhancer (see ``lowlight.load_model``).
         target: the result file; its extension chooses the format (see ``result_name``).
-        exposure, strength: as for ``lowlight.enhance``.
+        exposure: as for ``lowlight.enhance``.
+        strength: as for ``lowlight.enhance``.
         tile: see ``lowlight.inference.choose_tile`` (None: tiles above about 4 megapixels).
         on_pass: called with (passes done, passes in all) after each pass of the model.
         quality, working_size: as for ``lowlight.enhance`` (auto: fast above 1152 pixels).
@@ -180,7 +181,8 @@ def enhance_uploads(
         uploads: the uploaded files, in order.
         model: the enhancer.
         folder: an existing folder for the results (and the zip of several).
-        exposure, strength: as for ``lowlight.enhance``, the same for every upload.
+        exposure: as for ``lowlight.enhance``, the same for every upload.
+        strength: as for ``lowlight.enhance``, the same for every upload.
         tile: see ``lowlight.inference.choose_tile`` (None: tiles above about 4 megapixels).
         on_pass: called with (upload index, passes done, passes in all) after each pass of
             the model.
@@ -219,7 +221,7 @@ def enhance_uploads(
 def preview(rgb: np.ndarray, max_side: int = MAX_PREVIEW_SIDE) -> np.ndarray:
     """A uint8 copy of float RGB (H, W, 3) in [0, 1], shrunk to at most ``max_side`` long.
 
-    Example:
+    Examples:
         >>> preview(np.zeros((1000, 3000, 3), np.float32)).shape
         (683, 2048, 3)
         >>> preview(np.ones((4, 6, 3), np.float32))[0, 0]

@@ -32,9 +32,11 @@ __all__ = [
 ]
 
 DEFAULT_HOST = "127.0.0.1"
+"""Where ``lowlight serve`` listens unless ``--host`` says otherwise: this computer only."""
 DEFAULT_PORT = 7860
-# Larger uploads are refused (a 24-megapixel 16-bit TIFF is about 150 MB).
+"""The port ``lowlight serve`` listens on unless ``--port`` says otherwise."""
 MAX_UPLOAD_BYTES = 200 * 2**20
+"""Larger uploads are refused (a 24-megapixel 16-bit TIFF is about 150 MB)."""
 _LAUNCH_OPTIONS = {
     "share": False,
     "ssr_mode": False,

@@ -116,9 +116,16 @@ def enhance_on_ray(
         address: the Ray cluster to join; None joins ``$RAY_ADDRESS`` if set, else starts a
             Ray instance on this machine for the batch. When this process is already
             connected to Ray, that connection is used and kept.
-        weights, backend, tile, exposure, strength, quality, working_size: as for
-            ``lowlight enhance``; the driver chooses the backend ("auto": ONNX Runtime on
-            CPU workers when installed).
+        weights: a safetensors file of trained weights; None: the shipped default model.
+        backend: what runs the model, "auto", "onnxruntime" or "pytorch", as for
+            ``lowlight enhance``; the driver chooses it ("auto": ONNX Runtime on CPU workers
+            when installed).
+        tile: tile size in pixels (None: automatic above about 4 megapixels, 0: never).
+        exposure: stops relative to the model's own exposure, as for ``lowlight enhance``.
+        strength: from 0 (the input unchanged) to 1 (the full enhancement).
+        quality: "auto", "fast" or "full", as for ``lowlight enhance``.
+        working_size: the longer side, in pixels, of the reduced picture the fast quality
+            runs the network on.
         format: write every result in this format (``"png"``); default: each input's own.
         allow_same_folder: see ``lowlight.imageio.plan_jobs``.
         skip_existing: leave out pictures whose result is already there, so a stopped

@@ -10,6 +10,7 @@ from lowlight.errors import LowlightError
 __all__ = ["INSTALL_HINT", "import_ray_extra"]
 
 INSTALL_HINT = 'pip install "lowlight[ray]"'
+"""The command that installs Ray, as the messages about a missing Ray give it."""
 
 
 def import_ray_extra(name: str, purpose: str) -> ModuleType:

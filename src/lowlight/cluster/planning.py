@@ -36,8 +36,8 @@ from lowlight.imageio.batch import (
 
 __all__ = ["LOCAL", "Place", "Task", "Plan", "plan_tasks", "unfinished"]
 
-# ``Place.filesystem`` of a file on this machine's disk, read and written by its path.
 LOCAL = -1
+"""``Place.filesystem`` of a file on this machine's disk, read and written by its path."""
 
 
 @dataclass(frozen=True)

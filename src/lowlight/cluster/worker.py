@@ -26,8 +26,6 @@ from lowlight.runners import runner_for
 
 __all__ = ["FileEnhancer", "TASK_COLUMNS", "task_row"]
 
-# The columns of a batch of tasks (see ``lowlight.cluster.planning.Place``): the task's number,
-# then each file's path, file system and name in messages.
 TASK_COLUMNS = (
     "index",
     "source_path",
@@ -37,6 +35,8 @@ TASK_COLUMNS = (
     "target_filesystem",
     "target_shown",
 )
+"""The columns of a batch of tasks (see ``lowlight.cluster.planning.Place``): the task's number,
+then each file's path, file system and name in messages."""
 
 
 def task_row(index: int, task: Task) -> dict[str, Any]:

@@ -36,6 +36,7 @@ __all__ = ["register", "run"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``lowlight enhance`` (images and videos) to the CLI's subparsers, handled by ``run``."""
     parser = subparsers.add_parser(
         "enhance",
         help="enhance dark images and videos into an output folder",
@@ -89,10 +90,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--backend",
         choices=BACKENDS,
         default="auto",
-        help="what runs the model: onnxruntime (the onnx extra, CPU only: about twice as fast; "
-        "the model is exported to ONNX once per weights into $LOWLIGHT_CACHE or the user "
-        "cache folder), pytorch, or auto (the default): onnxruntime on the CPU when "
-        "installed, else pytorch",
+        help="what runs the model: onnxruntime (the onnx extra, CPU only; the model is "
+        "exported to ONNX once per weights into $LOWLIGHT_CACHE or the user cache folder), "
+        "pytorch, or auto (the default): onnxruntime on the CPU when installed, else pytorch",
     )
     parser.add_argument(
         "--format",

@@ -14,6 +14,7 @@ from lowlight.errors import LowlightError
 __all__ = ["ENGINES", "add_ray_options", "check_ray_options", "run_on_ray"]
 
 ENGINES = ("local", "ray")
+"""The choices of ``--engine``: one file after another here, or on Ray workers."""
 # The options only --engine ray reads, by their destination, with the flag that sets each.
 _RAY_OPTIONS = {
     "ray_address": "--ray-address",

@@ -37,6 +37,7 @@ _DESCRIPTION = (
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``lowlight evaluate`` (scoring a model) to the CLI's subparsers, handled by ``run``."""
     summary = "score a model on paired images (PSNR, SSIM) or on photos without targets (NIQE)"
     parser = subparsers.add_parser("evaluate", help=summary, description=_DESCRIPTION)
     parser.add_argument(

@@ -38,6 +38,7 @@ _DESCRIPTION = (
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``lowlight export`` (the ONNX export) to the CLI's subparsers, handled by ``run``."""
     summary = "export the enhancer to an ONNX file"
     parser = subparsers.add_parser("export", help=summary, description=_DESCRIPTION)
     add_weights_option(parser)

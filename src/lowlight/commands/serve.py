@@ -17,6 +17,7 @@ from lowlight.inference import check_working_size, choose_tile
 __all__ = ["register", "run", "INSTALL_HINT"]
 
 INSTALL_HINT = 'pip install "lowlight[app]"'
+"""How to install what ``lowlight serve`` needs, for its error message."""
 # The packages of the app extra that the page imports.
 _APP_PACKAGES = frozenset({"gradio", "gradio_client"})
 
@@ -31,6 +32,7 @@ _DESCRIPTION = (
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``lowlight serve`` (the web app) to the CLI's subparsers, handled by ``run``."""
     summary = "a web page to enhance photos in a browser"
     parser = subparsers.add_parser("serve", help=summary, description=_DESCRIPTION)
     parser.add_argument(
@@ -47,6 +49,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Serve the app until Ctrl+C, then remove its uploads and results; exit status 0.
+
+    Raises:
+        LowlightError: a bad ``--port``, ``--tile`` or ``--device``, or the ``app`` extra is
+            missing.
+    """
     if not 0 < args.port < 65536:
         raise LowlightError(f"--port must be between 1 and 65535, got {args.port}")
     choose_tile(1, 1, args.tile)  # a bad --tile or working size fails before anything is loaded

@@ -101,6 +101,7 @@ _CONFIG_OPTIONS = (
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``lowlight train`` (training) to the CLI's subparsers, handled by ``run``."""
     summary = "train an enhancer on paired images, or fine-tune it on photos without targets"
     parser = subparsers.add_parser("train", help=summary, description=_DESCRIPTION)
     data = parser.add_mutually_exclusive_group()

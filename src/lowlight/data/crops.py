@@ -22,8 +22,8 @@ __all__ = ["CropDataset", "Named", "load_usable", "decimate", "MIN_CROP"]
 # Skipped items are reported where the trainer reports everything else.
 log = logging.getLogger("lowlight.train")
 
-# The smallest crop side: the network's 1/8-scale stages and SSIM's 11x11 window need room.
 MIN_CROP = 16
+"""The smallest crop side: the network's 1/8-scale stages and SSIM's 11x11 window need room."""
 
 
 class Named(Protocol):
@@ -49,8 +49,8 @@ def load_usable(
     Args:
         items: what to load, each with a ``name``.
         load: reads one item into a tuple of (3, H, W) tensors.
-        kind, kinds: what an item is called, in the singular and the plural ("pair",
-            "image pairs").
+        kind: what an item is called, in the singular ("pair").
+        kinds: what items are called, in the plural ("image pairs").
 
     Raises:
         LowlightError: items were given but none of them could be loaded.

@@ -165,7 +165,8 @@ def synthesise_exposure(
     Args:
         target: (3, H, W) sRGB in [0, 1].
         gain: linear exposure factor in (0, 1]: one number, or one per pixel (1, H, W).
-        shot_noise, read_noise: noise variances (see above).
+        shot_noise: the shot noise's variance per unit of signal (see above).
+        read_noise: the read noise's variance (see above).
         generator: the source of the noise.
 
     Returns:

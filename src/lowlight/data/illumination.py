@@ -33,7 +33,8 @@ def illumination_field(
     brightest place is 0 (unchanged) and the darkest ``-stops``.
 
     Args:
-        height, width: the picture's size.
+        height: the picture's height in pixels.
+        width: the picture's width in pixels.
         stops: the spread between the brightest and the darkest region, >= 0.
         generator: the source of the field.
     """

@@ -22,8 +22,8 @@ from lowlight.models import UnifiedLowLightEnhancer
 
 __all__ = ["CACHE_VARIABLE", "cache_folder", "cached_onnx_path", "cached_onnx", "model_key"]
 
-# Overrides the platform's cache folder (``~/.cache/lowlight`` on Linux).
 CACHE_VARIABLE = "LOWLIGHT_CACHE"
+"""Overrides the platform's cache folder (``~/.cache/lowlight`` on Linux)."""
 
 
 def cache_folder() -> Path:

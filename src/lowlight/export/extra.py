@@ -10,10 +10,11 @@ from lowlight.errors import LowlightError
 
 __all__ = ["EXTRA_MODULES", "INSTALL_HINT", "extra_installed", "import_extra"]
 
-# What ``pip install "lowlight[onnx]"`` adds: the exporter's two, the runtime, and the
-# platform's cache folder for exports made on first use.
 EXTRA_MODULES = ("onnx", "onnxscript", "onnxruntime", "platformdirs")
+"""What ``pip install "lowlight[onnx]"`` adds: the exporter's two, the runtime, and the platform's
+cache folder for exports made on first use."""
 INSTALL_HINT = 'pip install "lowlight[onnx]"'
+"""How to install the ``onnx`` extra, for error messages."""
 
 
 def extra_installed() -> bool:
@@ -27,7 +28,7 @@ def import_extra(name: str, purpose: str) -> ModuleType:
     Raises:
         LowlightError: it is not installed; the message says what to install.
 
-    Example:
+    Examples:
         >>> import_extra("not_installed_here", "this example")
         Traceback (most recent call last):
         ...

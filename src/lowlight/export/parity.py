@@ -9,8 +9,8 @@ import torch
 
 __all__ = ["CONTROL_SETTINGS", "parity_picture", "max_difference"]
 
-# The settings parity is measured under: the defaults, and both controls away from them.
 CONTROL_SETTINGS = ((0.0, 1.0), (1.0, 0.6))
+"""The settings parity is measured under: the defaults, and both controls away from them."""
 
 
 def parity_picture(height: int = 217, width: int = 301, seed: int = 0) -> torch.Tensor:
@@ -19,7 +19,7 @@ def parity_picture(height: int = 217, width: int = 301, seed: int = 0) -> torch.
     Smooth colour gradients, hard-edged bars, a bright lamp (whose enhancement reaches the
     highlight shoulder) and noise, at an odd size by default so the model pads it.
 
-    Example:
+    Examples:
         >>> picture = parity_picture()
         >>> tuple(picture.shape), 0.0 <= float(picture.min()), float(picture.max()) <= 1.0
         ((1, 3, 217, 301), True, True)

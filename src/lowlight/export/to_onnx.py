@@ -30,10 +30,13 @@ __all__ = [
 ]
 
 INPUT_NAMES = ("image", "exposure", "strength")
+"""The graph's inputs: ``image`` float32 (N, 3, H, W) in [0, 1], ``exposure`` and ``strength``
+float32 (N,), one per image."""
 OUTPUT_NAME = "enhanced"
-# torch's exporter writes opset 18 and above; asked for less, it keeps 18 where the
-# conversion fails (it does for this model's Pad), so lower versions are refused up front.
+"""The graph's output: the enhanced images, float32 (N, 3, H, W) in [0, 1]."""
 MIN_OPSET = 18
+"""torch's exporter writes opset 18 and above; asked for less, it keeps 18 where the conversion
+fails (it does for this model's Pad), so lower versions are refused up front."""
 # The graph is traced on two images of an odd size: torch.export fixes any dimension whose
 # example is 0 or 1, and the padding must be traced where it is not zero.
 _EXAMPLE_SHAPE = (2, 3, 37, 53)
@@ -62,7 +65,7 @@ def onnx_metadata(
             (``lowlight.weights.read_metadata``), if any: the training data is read from it.
         working_size: the fast graph's working size; None for the full graph.
 
-    Example:
+    Examples:
         >>> metadata = onnx_metadata(UnifiedLowLightEnhancer())
         >>> metadata["training_data"], metadata["quality"], metadata["input_image"][:28]
         ('unknown', 'full: every pixel through the network', 'float32 (N, 3, H, W): RGB in')

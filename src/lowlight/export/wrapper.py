@@ -27,7 +27,7 @@ class ImageOnlyEnhancer(nn.Module):
     Args:
         model: the enhancer, used as it is (its parameters are shared, not copied).
 
-    Example:
+    Examples:
         >>> wrapper = ImageOnlyEnhancer(UnifiedLowLightEnhancer().eval())
         >>> image = torch.rand(2, 3, 21, 30) * 0.2
         >>> wrapper(image, torch.tensor([0.0, 1.0]), torch.tensor([1.0, 0.5])).shape

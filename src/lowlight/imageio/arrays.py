@@ -18,6 +18,7 @@ from lowlight.imageio.samples import luma, to_float, to_samples
 __all__ = ["ImageLike", "image_to_rgb", "rgb_like", "to_batch", "from_batch"]
 
 ImageLike = np.ndarray | Image.Image
+"""What ``lowlight.enhance`` takes and gives back: a NumPy array or a PIL image."""
 
 # What a PIL image of each mode comes back as, where that is not its own mode.
 _PIL_RESULT_MODES = {"1": "L", "P": "RGB", "PA": "RGBA", "La": "LA", "RGBa": "RGBA"}
@@ -27,7 +28,7 @@ _PIL_KEPT_INFO = ("icc_profile", "exif", "dpi")
 def to_batch(rgb: np.ndarray) -> torch.Tensor:
     """(H, W, 3) array -> (1, 3, H, W) tensor sharing its memory.
 
-    Example:
+    Examples:
         >>> to_batch(np.zeros((4, 5, 3), np.float32)).shape
         torch.Size([1, 3, 4, 5])
     """
@@ -37,7 +38,7 @@ def to_batch(rgb: np.ndarray) -> torch.Tensor:
 def from_batch(batch: torch.Tensor) -> np.ndarray:
     """The first image of a (B, 3, H, W) tensor as an (H, W, 3) array (a view, on the CPU).
 
-    Example:
+    Examples:
         >>> from_batch(torch.zeros(1, 3, 4, 5)).shape
         (4, 5, 3)
     """

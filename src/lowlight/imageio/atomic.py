@@ -21,7 +21,7 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     those of the file it replaces) and renamed over ``path`` with ``os.replace``. If the
     block raises, the temporary file is removed and ``path`` is untouched.
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> target = pathlib.Path(tempfile.mkdtemp()) / "out.bin"
         >>> with atomic_write(target) as handle:
@@ -46,7 +46,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     block raises, the temporary file is removed and ``path`` is untouched. The temporary
     name is hidden (it starts with a dot) and ends in ``.tmp``.
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> folder = pathlib.Path(tempfile.mkdtemp())
         >>> with atomic_path(folder / "clip.mp4") as temporary:

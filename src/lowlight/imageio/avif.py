@@ -21,8 +21,8 @@ from lowlight.imageio.pil_convert import float_to_pil
 
 __all__ = ["decode_wide_avif", "write_avif", "AVIF_QUALITY"]
 
-# Near-transparent quality (libavif's 0-100 scale); the output is a finished photograph.
 AVIF_QUALITY = 90
+"""Near-transparent quality (libavif's 0-100 scale); the output is a finished photograph."""
 _SRGB_PRIMARIES, _SRGB_TRANSFER, _UNSPECIFIED = 1, 13, 2
 _BT601_MATRIX, _IDENTITY_MATRIX = 6, 0
 
@@ -69,7 +69,8 @@ def write_avif(
         greyscale: write the luma alone (at 8 bits; 10 and 12 bits are written as colour).
         bits: 8, 10 or 12; above 8 needs imagecodecs (else 8 is written) and no alpha.
         lossless: code the samples exactly (RGB, 4:4:4) instead of at ``AVIF_QUALITY``.
-        icc_profile, exif: embedded when given.
+        icc_profile: an ICC profile, embedded when given.
+        exif: an EXIF block, embedded when given.
     """
     codecs = import_imagecodecs()
     full_depth = codecs is not None and alpha is None and (bits > 8 or lossless)

@@ -25,19 +25,19 @@ __all__ = [
     "CLASH_SUFFIX",
 ]
 
-# What a folder search picks up, in any case (files named explicitly are tried whatever their
-# extension): HEIC/HEIF and camera RAW files need lowlight[formats], and each one found without
-# it gets a line saying so.
 IMAGE_EXTENSIONS = (
     frozenset({".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".tif", ".tiff", ".bmp", ".avif"})
     | HEIF_EXTENSIONS
     | RAW_EXTENSIONS
 )
-# Video clips (enhanced with ``lowlight.video``; a file named explicitly is a clip when its
-# extension is one of these).
+"""What a folder search picks up, in any case (files named explicitly are tried whatever their
+extension): HEIC/HEIF and camera RAW files need lowlight[formats], and each one found without
+it gets a line saying so."""
 VIDEO_EXTENSIONS = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm"})
-# Added to an output name that would otherwise be an input's (only with allow_same_folder).
+"""Video clips (enhanced with ``lowlight.video``; a file named explicitly is a clip when its
+extension is one of these)."""
 CLASH_SUFFIX = "-enhanced"
+"""Added to an output name that would otherwise be an input's (only with allow_same_folder)."""
 _GLOB_CHARACTERS = frozenset("*?[")
 _SEARCHED = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
 

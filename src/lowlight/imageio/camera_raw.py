@@ -31,15 +31,15 @@ from lowlight.imageio.image_data import ImageData
 
 __all__ = ["read_camera_raw", "is_camera_raw", "RAW_EXTENSIONS", "RAW_RESULT_EXTENSION"]
 
-# Camera RAW files, recognised by their extension (most are TIFF inside, which Pillow would
-# open as the small preview they carry).
 RAW_EXTENSIONS = frozenset(
     {".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".raf", ".orf"}
     | {".rw2", ".rwl", ".pef", ".srw", ".x3f", ".3fr", ".fff", ".iiq", ".erf", ".mrw", ".mef"}
     | {".mos", ".kdc", ".dcr"}
 )
-# What a RAW file's result is written as unless --format says otherwise: 16 bits, with EXIF.
+"""Camera RAW files, recognised by their extension (most are TIFF inside, which Pillow would
+open as the small preview they carry)."""
 RAW_RESULT_EXTENSION = ".tif"
+"""What a RAW file's result is written as unless --format says otherwise: 16 bits, with EXIF."""
 _PEAK = 65535.0
 _PILLOW_ERRORS = (OSError, ValueError, SyntaxError, EOFError, IndexError, struct.error)
 # Where a TIFF-based RAW file's main and Exif directories lie (maker notes may lie beyond).

@@ -10,6 +10,7 @@ from lowlight.errors import LowlightError
 __all__ = ["FORMATS_EXTRA", "import_pillow_heif", "import_rawpy", "import_imagecodecs"]
 
 FORMATS_EXTRA = 'pip install "lowlight[formats]"'
+"""The command that installs the formats extra, as the messages about a missing library give it."""
 
 
 def import_pillow_heif() -> ModuleType:

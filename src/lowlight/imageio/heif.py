@@ -22,8 +22,9 @@ from lowlight.imageio.samples import luma, to_samples
 __all__ = ["HeifPicture", "read_heif", "write_heif", "HEIF_QUALITY", "HEIF_EXTENSIONS"]
 
 HEIF_EXTENSIONS = frozenset({".heic", ".heif", ".hif"})
-# Near-transparent quality (x265 through libheif, 0-100); the output is a finished photograph.
+"""HEIC/HEIF files, recognised by their extension (they need the formats extra)."""
 HEIF_QUALITY = 90
+"""Near-transparent quality (x265 through libheif, 0-100); the output is a finished photograph."""
 _LOSSLESS = -1  # pillow-heif's quality for lossless coding
 _IDENTITY_MATRIX = 0
 
@@ -108,7 +109,8 @@ def write_heif(
         greyscale: write the luma alone.
         bits: 8, 10 or 12.
         lossless: code the samples exactly (RGB, 4:4:4) instead of at ``HEIF_QUALITY``.
-        icc_profile, exif: embedded when given.
+        icc_profile: an ICC profile, embedded when given.
+        exif: an EXIF block, embedded when given.
 
     Raises:
         LowlightError: pillow-heif is not installed (the message names the extra).

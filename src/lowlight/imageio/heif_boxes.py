@@ -100,7 +100,8 @@ def replace_primary_coding(target: bytes, source: bytes) -> bytes:
     profile, EXIF, rotation) stays ``target``'s.
 
     Args:
-        target, source: AVIF files of the same picture from libavif.
+        target: an AVIF file from libavif, whose metadata is kept.
+        source: an AVIF file of the same picture from libavif, whose coding is taken.
 
     Raises:
         ValueError: either file is not laid out as described in the module's docstring, or a

@@ -8,8 +8,8 @@ import numpy as np
 
 __all__ = ["ImageData", "GREY_MODES"]
 
-# Pillow modes whose pixels carry no colour; such images are written back as greyscale.
 GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
+"""Pillow modes whose pixels carry no colour; such images are written back as greyscale."""
 
 
 @dataclass(frozen=True)

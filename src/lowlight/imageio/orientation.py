@@ -7,6 +7,7 @@ import numpy as np
 __all__ = ["apply_orientation", "ORIENTATION_TAG"]
 
 ORIENTATION_TAG = 0x0112
+"""The EXIF tag that says how the camera was held (1 to 8; 1 is upright)."""
 
 
 def apply_orientation(pixels: np.ndarray, orientation: int) -> np.ndarray:

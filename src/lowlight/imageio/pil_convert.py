@@ -10,6 +10,7 @@ from lowlight.imageio.samples import luma, to_float, to_samples
 __all__ = ["pil_to_float", "float_to_pil", "SIXTEEN_BIT_GREY_MODES"]
 
 SIXTEEN_BIT_GREY_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N"})
+"""Pillow's modes of 16-bit greyscale pictures, read and written with their 16 bits."""
 
 
 def pil_to_float(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None, int]:

@@ -9,6 +9,7 @@ from lowlight.errors import LowlightError
 __all__ = ["import_av", "conversion_flags", "VIDEO_EXTRA"]
 
 VIDEO_EXTRA = 'pip install "lowlight[video]"'
+"""How to install the ``video`` extra (PyAV), for error messages."""
 
 
 def import_av() -> ModuleType:

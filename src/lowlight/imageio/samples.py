@@ -46,7 +46,7 @@ def to_samples(values: np.ndarray, bit_depth: int) -> np.ndarray:
     The levels of ``quantize`` stored as integers; values outside [0, 1] are clipped and the
     input is not modified.
 
-    Example:
+    Examples:
         >>> to_samples(np.array([0.0, 0.5, 1.2]), 8)
         array([  0, 128, 255], dtype=uint8)
     """

@@ -16,7 +16,7 @@ def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
     The first tile starts at 0 and the last ends at ``length``; the others are spread evenly
     between them, so consecutive tiles overlap by at least ``overlap``.
 
-    Example:
+    Examples:
         >>> tile_starts(1000, 512, 64)
         [0, 244, 488]
         >>> tile_starts(300, 512, 64)
@@ -63,7 +63,7 @@ def tile_process(
     Returns:
         (B, C, H, W) with ``image``'s dtype and device.
 
-    Example:
+    Examples:
         >>> image = torch.rand(1, 3, 70, 50)
         >>> torch.equal(tile_process(lambda t: t * 2, image, tile=32, overlap=8), image * 2)
         True

@@ -186,7 +186,7 @@ def _presentation_time(pts: int | None, last: int | None, step: int, numbered: b
     not come after the last one (decoders emit frames in presentation order); then one
     frame interval (``step``) after the last.
 
-    Example:
+    Examples:
         >>> [_presentation_time(p, l, 1, False) for p, l in [(5, None), (None, 5), (3, 6)]]
         [5, 6, 7]
     """

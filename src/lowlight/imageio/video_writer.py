@@ -22,12 +22,12 @@ from lowlight.imageio.video_reader import VideoInfo
 
 __all__ = ["VideoWriter", "video_output_path", "VIDEO_CONTAINERS", "DEFAULT_CRF"]
 
-# The containers written, by file extension (PyAV's format names).
 VIDEO_CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".avi": "avi"}
+"""The containers written, by file extension (PyAV's format names)."""
 # H.264 cannot go in WebM: those clips are written as MP4.
 _REPLACED_SUFFIXES = {".webm": ".mp4"}
-# x264's constant rate factor: 18 is close to visually lossless; lower is better and larger.
 DEFAULT_CRF = 18
+"""x264's constant rate factor: 18 is close to visually lossless; lower is better and larger."""
 _PRESET = "medium"
 # AVI stores no presentation timestamps: reordered (B) frames would come back out of order.
 _NO_REORDERING = frozenset({"avi"})

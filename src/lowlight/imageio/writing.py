@@ -31,11 +31,15 @@ __all__ = [
     "HEIF_FORMAT",
 ]
 
-HEIF_FORMAT = "HEIF"  # HEIC/HEIF, written by pillow-heif (Pillow has no HEIF writer of its own)
+HEIF_FORMAT = "HEIF"
+"""Pillow's name of HEIC/HEIF, written by pillow-heif (Pillow has no HEIF writer of its own)."""
 ALPHA_FORMATS = frozenset({"PNG", "TIFF", "WEBP", "AVIF", HEIF_FORMAT})
+"""Pillow's names of the output formats that keep an alpha channel."""
 SIXTEEN_BIT_FORMATS = frozenset({"PNG", "TIFF"})
-# Formats that keep 10 or 12 bits of a 16-bit source (AVIF's need imagecodecs).
+"""Pillow's names of the output formats that keep 16 bits per sample."""
 DEEP_FORMATS = frozenset({"AVIF", HEIF_FORMAT})
+"""Pillow's names of the output formats that keep 10 or 12 bits of a 16-bit source (AVIF's
+need imagecodecs)."""
 _DEEP_DEFAULT_BITS = 10  # what a 16-bit source of another format is written at in those
 # Lossy formats at near-transparent quality: the output is a finished photograph.
 _SAVE_OPTIONS: dict[str, dict[str, object]] = {

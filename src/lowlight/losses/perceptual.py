@@ -22,6 +22,8 @@ from lowlight.losses.pixel import ssim_loss
 __all__ = ["PerceptualLoss", "multiscale_structural_loss", "VGG_WEIGHTS_ENV"]
 
 VGG_WEIGHTS_ENV = "LOWLIGHT_VGG_WEIGHTS"
+"""The environment variable naming a local VGG16 weights file for the perceptual term, when the
+config's ``perceptual_weights`` does not."""
 # VGG16 ``features`` up to relu3_3; "M" is a 2x2 max-pool.
 _VGG16_LAYERS = (64, 64, "M", 128, 128, "M", 256, 256, 256)
 # Indices (in torchvision's ``features``) of relu1_2, relu2_2 and relu3_3.

@@ -40,7 +40,7 @@ def spatial_consistency_loss(
     Raises:
         ValueError: shapes that differ, or images smaller than two regions a side.
 
-    Example:
+    Examples:
         >>> low = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(0)) * 0.2
         >>> float(spatial_consistency_loss(low + 0.3, low)) < 1e-12
         True
@@ -81,7 +81,7 @@ def illumination_smoothness_loss(curve_params: torch.Tensor) -> torch.Tensor:
     Raises:
         ValueError: not a (B, C, H, W) tensor of at least 2x2.
 
-    Example:
+    Examples:
         >>> ramp = torch.arange(4.0).view(1, 1, 1, 4).expand(1, 1, 3, 4) * 0.1
         >>> round(float(illumination_smoothness_loss(ramp)), 6)  # steps of 0.1 one way
         0.01

@@ -56,7 +56,7 @@ def quantize(x: torch.Tensor, bit_depth: int = 8) -> torch.Tensor:
     Returns:
         Same shape and dtype, values in {0, 1/peak, ..., 1}.
 
-    Example:
+    Examples:
         >>> quantize(torch.tensor([0.0, 0.5, 1.2]))
         tensor([0.0000, 0.5020, 1.0000])
     """
@@ -80,7 +80,7 @@ def psnr(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     Returns:
         (B,) in dB, dtype of ``pred`` (at least float32).
 
-    Example:
+    Examples:
         >>> target = torch.full((1, 3, 4, 4), 0.5)
         >>> round(float(psnr(target + 0.1, target)), 2)  # 25 uint8 levels apart
         20.17
@@ -126,7 +126,7 @@ def ssim(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     Returns:
         (B,) in [-1, 1], dtype of ``pred`` (at least float32); 1 for identical images.
 
-    Example:
+    Examples:
         >>> image = torch.rand(2, 3, 16, 16)
         >>> ssim(image, image)
         tensor([1., 1.])
@@ -186,7 +186,7 @@ def gt_mean_rescale(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     Returns:
         (B, 3, H, W) in [0, 1], dtype of ``pred`` (at least float32).
 
-    Example:
+    Examples:
         >>> pred = torch.full((1, 3, 2, 2), 0.2)
         >>> gt_mean_rescale(pred, torch.full((1, 3, 2, 2), 0.4))[0, 0, 0, 0]
         tensor(0.4000)

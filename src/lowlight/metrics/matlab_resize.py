@@ -72,7 +72,7 @@ def imresize(image: torch.Tensor, scale: float) -> torch.Tensor:
     Returns:
         (..., ceil(scale * H), ceil(scale * W)) in the dtype of ``image``.
 
-    Example:
+    Examples:
         >>> imresize(torch.full((1, 4, 6), 7.0), 0.5)
         tensor([[[7., 7., 7.],
                  [7., 7., 7.]]])

@@ -55,8 +55,8 @@ from lowlight.models.colour import luminance
 
 __all__ = ["niqe", "pristine_model", "NIQE_BLOCK"]
 
-# Block size of the MATLAB release, in pixels at full scale.
 NIQE_BLOCK = 96
+"""Block size of the MATLAB release, in pixels at full scale."""
 PARAMS_FILE = "niqe_pris_params.npz"
 # Neighbour offsets (rows, columns) of the pairwise products: horizontal, vertical, diagonals.
 NEIGHBOURS = ((0, 1), (1, 0), (1, 1), (1, -1))
@@ -178,7 +178,7 @@ def niqe(image: torch.Tensor) -> torch.Tensor:
         TypeError: ``image`` is not a float tensor.
         ValueError: wrong shape, smaller than one 96x96 block, or not finite.
 
-    Example:
+    Examples:
         >>> noise = torch.rand(1, 3, 96, 192, generator=torch.Generator().manual_seed(0))
         >>> bool(niqe(noise) > 10)  # white noise is far from a natural picture
         True

@@ -49,7 +49,7 @@ def mean_grey(image: torch.Tensor) -> torch.Tensor:
     Returns:
         (B,) in [0, 1].
 
-    Example:
+    Examples:
         >>> red = torch.zeros(1, 3, 2, 2)
         >>> red[:, 0] = 1.0
         >>> mean_grey(red)
@@ -65,7 +65,7 @@ def clipped_fraction(image: torch.Tensor) -> torch.Tensor:
     ``image`` is a (B, 3, H, W) batch in [0, 1], rounded to uint8 levels (``round(x * 255)``)
     first.
 
-    Example:
+    Examples:
         >>> clipped_fraction(torch.tensor([[[[1.0, 0.0]], [[0.0, 0.0]], [[0.0, 0.0]]]]))
         tensor([0.5000])
     """
@@ -87,7 +87,7 @@ def crushed_fraction(image: torch.Tensor) -> torch.Tensor:
     """Share (B,) in [0, 1] of pixels crushed to black: every channel at uint8 level 2 or
     below, in a (B, 3, H, W) batch in [0, 1] rounded to uint8 levels first.
 
-    Example:
+    Examples:
         >>> crushed_fraction(torch.zeros(2, 3, 4, 4))
         tensor([1., 1.])
     """
@@ -113,7 +113,7 @@ def colourfulness(image: torch.Tensor) -> torch.Tensor:
     Returns:
         (B,) >= 0.
 
-    Example:
+    Examples:
         >>> colourfulness(torch.full((1, 3, 4, 4), 0.5))
         tensor([0.])
     """

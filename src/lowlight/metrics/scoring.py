@@ -38,8 +38,8 @@ __all__ = [
     "COLOR_FLAGS",
 ]
 
-# From worst to best; what ``color_flag`` returns.
 COLOR_FLAGS = ("CRITICAL_COLOR", "LOW_COLOR", "OK")
+"""From worst to best; what ``color_flag`` returns."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def color_flag(saturation: float, thresholds: Mapping[str, float]) -> str:
         thresholds: ``critical_saturation`` (below it: CRITICAL_COLOR) and ``min_saturation``
             (below it: LOW_COLOR), as in ``lowlight.training.loss_weights.COLOR_THRESHOLDS``.
 
-    Example:
+    Examples:
         >>> limits = {"critical_saturation": 0.04, "min_saturation": 0.10}
         >>> [color_flag(s, limits) for s in (0.01, 0.05, 0.3)]
         ['CRITICAL_COLOR', 'LOW_COLOR', 'OK']
@@ -105,7 +105,7 @@ def score_image(
     Raises:
         ValueError: not one image each, or shapes that differ or are too small for SSIM.
 
-    Example:
+    Examples:
         >>> image = torch.full((1, 3, 16, 16), 0.5)
         >>> limits = {"critical_saturation": 0.04, "min_saturation": 0.10}
         >>> scores = score_image(image, image, limits)
@@ -156,7 +156,7 @@ def score_no_reference(image: torch.Tensor) -> NoReferenceScores:
     Raises:
         ValueError: not one image, smaller than one NIQE block, or not finite.
 
-    Example:
+    Examples:
         >>> scores = score_no_reference(torch.zeros(1, 3, 96, 96))
         >>> scores.niqe, scores.mean_grey, scores.crushed
         (nan, 0.0, 1.0)

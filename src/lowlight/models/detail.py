@@ -59,7 +59,7 @@ def bounded_detail(estimate: torch.Tensor, base: torch.Tensor, sigma: float) -> 
     Returns:
         (B, 3, H, W) detail with ``base + detail`` in [0, 1].
 
-    Example:
+    Examples:
         >>> base = torch.full((1, 3, 8, 8), 0.9)
         >>> estimate = base.clone()
         >>> estimate[..., 3, 3] = 5.0

@@ -22,6 +22,7 @@ from lowlight.models.detail import bounded_detail, bounded_texture
 from lowlight.models.finishing import blend_strength, expose, per_image, soft_shoulder
 from lowlight.models.mask import MaskPredictor
 from lowlight.models.snr import snr_map
+from lowlight.models.texture_gate import texture_gate
 
 __all__ = ["UnifiedLowLightEnhancer", "EnhancerOutput"]
 
@@ -103,12 +104,24 @@ class UnifiedLowLightEnhancer(nn.Module):
     finer than about two pixels lets the mask open where that texture is real (a clean
     picture) and keep the decoder's where it is noise.
 
+    Why a computed gate beside the learnt mask (``texture_gate_margin``): the mask sees the
+    pictures at half resolution, where noise and fine texture look alike, and LOL's noisy
+    pairs teach it to close; restarted half open, it closed to 0.06-0.10 on real dark photos
+    within 14 epochs, while the curve image's texture there scored NIQE 2.6-4.2 against the
+    final image's 3.7-4.7. The input's own noise level, carried through the curves' gain,
+    says where the texture is real: with a margin of 1 on the same weights, real dark photos
+    went from NIQE 4.38 to 3.79, at a cost of 0.07 dB and 0.003 SSIM on LOL validation pairs.
+
     The same code runs in training and evaluation (no dropout, no batch statistics, no
     train-only branches).
 
     Args:
-        widths, depths, decoder_depths, heads: the decoder's shape (``TransformerDecoder``).
-        curve_iterations, curve_scale: the curve estimator's (``ImprovedCurveEstimator``).
+        widths: the decoder's channels at 1/2, 1/4 and 1/8 resolution (``TransformerDecoder``).
+        depths: the decoder's blocks per encoder stage (the last is the bottleneck).
+        decoder_depths: the decoder's blocks per decoder stage, from 1/4 back up to 1/2.
+        heads: the decoder's attention heads per stage.
+        curve_iterations: the curve estimator's iterations (``ImprovedCurveEstimator``).
+        curve_scale: how many times smaller than the picture the curves are estimated.
         tone_sigma: the decoder's detail leaves the luma's low frequencies beyond this Gaussian
             sigma (pixels, >= 8) to the curves; None for an unbounded residual.
         highlight_knee: start of the soft highlight shoulder in (0, 1), or None to clip at 1.
@@ -119,6 +132,9 @@ class UnifiedLowLightEnhancer(nn.Module):
             None for the whole.
         mask_initial_bias: the mask's initial logit everywhere (-4: almost closed, the
             decoder decides; 0: half open, so the loss sees both sources from the start).
+        texture_gate_margin: open the texture mask further wherever the texture stands this
+            many times above the noise the input's noise level predicts (``texture_gate``);
+            None for the learnt mask alone. Needs ``mask_texture_sigma``.
     """
 
     def __init__(
@@ -134,6 +150,7 @@ class UnifiedLowLightEnhancer(nn.Module):
         curve_guided: bool = False,
         mask_texture_sigma: float | None = None,
         mask_initial_bias: float = -4.0,
+        texture_gate_margin: float | None = None,
     ) -> None:
         super().__init__()
         if tone_sigma is not None and not tone_sigma >= 8:
@@ -141,6 +158,13 @@ class UnifiedLowLightEnhancer(nn.Module):
         if mask_texture_sigma is not None and not mask_texture_sigma > 0:
             raise ValueError(
                 f"mask_texture_sigma must be positive or None, got {mask_texture_sigma}"
+            )
+        if texture_gate_margin is not None and not (
+            mask_texture_sigma is not None and texture_gate_margin > 0
+        ):
+            raise ValueError(
+                "texture_gate_margin must be positive and needs mask_texture_sigma, got "
+                f"{texture_gate_margin} with mask_texture_sigma {mask_texture_sigma}"
             )
         if highlight_knee is not None and not 0.0 < highlight_knee < 1.0:
             raise ValueError(f"highlight_knee must be in (0, 1) or None, got {highlight_knee}")
@@ -156,10 +180,12 @@ class UnifiedLowLightEnhancer(nn.Module):
             "curve_guided": curve_guided,
             "mask_texture_sigma": mask_texture_sigma,
             "mask_initial_bias": mask_initial_bias,
+            "texture_gate_margin": texture_gate_margin,
         }
         self.tone_sigma = tone_sigma
         self.highlight_knee = highlight_knee
         self.mask_texture_sigma = mask_texture_sigma
+        self.texture_gate_margin = texture_gate_margin
         split = tone_sigma is not None
         self.curve_estimator = ImprovedCurveEstimator(
             iterations=curve_iterations,
@@ -266,6 +292,9 @@ class UnifiedLowLightEnhancer(nn.Module):
             blended = decoder_image + mask * (curve_image - decoder_image)
         else:
             texture = bounded_texture(curve_image, decoder_image, self.mask_texture_sigma)
+            if self.texture_gate_margin is not None:
+                gate = texture_gate(texture, curve_image, padded, self.texture_gate_margin)
+                mask = mask + (1.0 - mask) * gate
             blended = decoder_image + mask * texture
         image = self._finish(self.colour_correction(self.colour_affine(blended)), exposure)
 

@@ -27,7 +27,7 @@ def soft_shoulder(rgb: torch.Tensor, knee: float) -> torch.Tensor:
     Returns:
         (B, 3, H, W) in [0, 1).
 
-    Example:
+    Examples:
         >>> soft_shoulder(torch.tensor([0.5, 0.9, 1.0, 2.0]), knee=0.9)
         tensor([0.5000, 0.9000, 0.9762, 1.0000])
     """
@@ -68,7 +68,8 @@ def blend_strength(
     """``original + strength * (enhanced - original)``: 0 keeps the input, 1 the enhancement.
 
     Args:
-        original, enhanced: (B, 3, H, W) in [0, 1].
+        original: the input, (B, 3, H, W) in [0, 1].
+        enhanced: the full enhancement, (B, 3, H, W) in [0, 1].
         strength: (B, 1, 1, 1), clamped to [0, 1].
     """
     return torch.lerp(original, enhanced, strength.clamp(0.0, 1.0))

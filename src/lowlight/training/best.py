@@ -14,12 +14,13 @@ from collections.abc import Callable, Sequence
 __all__ = ["Rank", "improves", "best_row", "saved_rank"]
 
 Rank = tuple[float, ...]
+"""A validation result as a tuple that compares better when larger (``saved_rank``)."""
 
 
 def improves(rank: Rank | None, best: Rank | None) -> bool:
     """Whether an epoch of rank ``rank`` replaces the best so far, of rank ``best``.
 
-    Example:
+    Examples:
         >>> improves((20.5,), (20.1,)), improves((20.0,), (20.1,)), improves(None, (20.1,))
         (True, False, True)
     """

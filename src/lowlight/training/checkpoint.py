@@ -15,8 +15,11 @@ from lowlight.imageio.atomic import atomic_write
 __all__ = ["save_checkpoint", "load_checkpoint", "CHECKPOINT_VERSION", "LAST", "PREVIOUS"]
 
 CHECKPOINT_VERSION = 1
+"""The layout of ``last.pt``; a file of another version is refused."""
 LAST = "last.pt"
+"""The run folder's checkpoint: everything ``--resume`` needs."""
 PREVIOUS = "last.prev.pt"
+"""The checkpoint before ``LAST``, kept when a new one replaces it."""
 
 log = logging.getLogger(__name__)
 

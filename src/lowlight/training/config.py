@@ -23,11 +23,11 @@ from lowlight.weights import default_weights_path
 
 __all__ = ["TrainConfig", "load_config", "DEFAULT_STAGE_EPOCHS"]
 
-# Default stage lengths, in epochs: the shape of the shipped model's runs (docs/model-card.md).
-# On LOL-v1 validation PSNR keeps rising through stage 1 (exposure and denoising are learnt
-# there), so it gets half the run; stage 2 then a quarter, stage 3 the rest. The total is a
-# budget: --epochs N keeps these proportions.
 DEFAULT_STAGE_EPOCHS = (12, 6, 4)
+"""Default stage lengths, in epochs: the shape of the shipped model's runs (docs/model-card.md). On
+LOL-v1 validation PSNR keeps rising through stage 1 (exposure and denoising are learnt there), so
+it gets half the run; stage 2 then a quarter, stage 3 the rest. The total is a budget: --epochs N
+keeps these proportions."""
 
 
 @dataclass

@@ -16,6 +16,7 @@ from lowlight.training.schedule import cosine_with_warmup
 __all__ = ["DECAYED_GROUPS", "param_groups", "group", "decay_learning_rates"]
 
 DECAYED_GROUPS = ("decoder", "curve")
+"""The parameter groups whose learning rate decays over a stage (``decay_learning_rates``)."""
 
 
 def param_groups(model: UnifiedLowLightEnhancer, config: TrainConfig) -> list[dict]:

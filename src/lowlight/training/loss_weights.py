@@ -30,6 +30,7 @@ WEIGHT_KEYS = (
     "w_perceptual",
     "w_mask_mean",
 )
+"""The loss terms, by the name of their weight, as ``STAGE_WEIGHTS`` gives them."""
 
 STAGE_WEIGHTS = MappingProxyType(
     {
@@ -77,17 +78,14 @@ STAGE_WEIGHTS = MappingProxyType(
         ),
     }
 )
+"""Each stage's loss weights (stage number -> weight name -> weight)."""
 
-# Only these are ramped in after a stage transition; reconstruction and SSIM never are.
 RAMP_KEYS = ("w_color_consistency", "w_color_diversity", "w_exposure", "w_edge")
+"""Only these are ramped in after a stage transition; reconstruction and SSIM never are."""
 
 # Default length of the ramp, in epochs within a stage.
 RAMP_WARMUP_EPOCHS = 20
 
-# The saturation figures of the recipe. ``lowlight.metrics.color_flag`` applies the first two:
-# validation and ``lowlight evaluate`` pass this mapping in, because metrics sit below training,
-# so the rule lives there and its figures stay here with every other figure of the seed. The
-# last two belong to a penalty the seed defined but never applied; no loss term uses them.
 COLOR_THRESHOLDS = MappingProxyType(
     {
         "min_saturation": 0.10,  # below: LOW_COLOR
@@ -96,6 +94,10 @@ COLOR_THRESHOLDS = MappingProxyType(
         "saturation_penalty_factor": 1.0,  # that penalty's scale below target (unused)
     }
 )
+"""The saturation figures of the recipe. ``lowlight.metrics.color_flag`` applies the first two:
+validation and ``lowlight evaluate`` pass this mapping in, because metrics sit below training, so
+the rule lives there and its figures stay here with every other figure of the seed. The last two
+belong to a penalty the seed defined but never applied; no loss term uses them."""
 
 TRAINING_DEFAULTS = MappingProxyType(
     {
@@ -110,6 +112,7 @@ TRAINING_DEFAULTS = MappingProxyType(
         "grad_clip_norm": 0.5,
     }
 )
+"""The defaults of ``lowlight train``'s options that the recipe sets."""
 
 
 def ramp_colour(epoch: int, warmup_epochs: int = RAMP_WARMUP_EPOCHS) -> float:

@@ -22,8 +22,8 @@ from lowlight.training.validation import Validation, mixed_precision
 
 __all__ = ["NoReferenceValidation", "validate_no_reference", "CLIPPING_ALLOWANCE"]
 
-# How much more of the output may be clipped than of the photos themselves (1 point).
 CLIPPING_ALLOWANCE = 0.01
+"""How much more of the output may be clipped than of the photos themselves (1 point)."""
 # The figures averaged over the validation photos, each kept as ``val_<name>``.
 AVERAGED = ("mean_grey", "clipped", "crushed", "colourfulness", "input_clipped")
 

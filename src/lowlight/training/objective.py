@@ -79,7 +79,7 @@ def weighted_sum(
 
     Terms of weight 0 are still computed, without gradient, so that every term is logged.
 
-    Example:
+    Examples:
         >>> values = {"a": torch.tensor(2.0), "b": torch.tensor(5.0)}
         >>> total, terms = weighted_sum({"a": 0.5, "b": 0.0}, values.__getitem__)
         >>> float(total), sorted(terms)

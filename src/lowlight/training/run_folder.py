@@ -31,11 +31,17 @@ from lowlight.weights import save_weights
 __all__ = ["RunFolder", "SPLIT", "METRICS", "LOG", "CONFIG", "BEST", "LATEST"]
 
 SPLIT = "split.json"
+"""The run folder's record of which pictures validate (a split of the data by scene)."""
 METRICS = "metrics.csv"
+"""The run folder's table: one row per epoch with every loss term and metric."""
 LOG = "train.log"
+"""The run folder's log: a banner of what was used, then one block per epoch."""
 CONFIG = "config.yaml"
+"""The run folder's options, every one resolved."""
 BEST = "best.safetensors"
+"""The run folder's weights of the best validated epoch."""
 LATEST = "last.safetensors"
+"""The run folder's weights of the latest epoch."""
 
 Item = TypeVar("Item", ImagePair, Photo)
 

@@ -19,7 +19,6 @@ from lowlight.errors import LowlightError
 
 __all__ = ["UnpairedLoss", "UNPAIRED_DEFAULTS", "UNPAIRED_TERMS"]
 
-# The logged loss terms, in the order of ``UnpairedLoss``'s weights.
 UNPAIRED_TERMS = (
     "spatial_consistency",
     "exposure",
@@ -28,6 +27,7 @@ UNPAIRED_TERMS = (
     "distill_l1",
     "distill_ssim",
 )
+"""The logged loss terms, in the order of ``UnpairedLoss``'s weights."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class UnpairedLoss:
     illumination_smoothness: float = 200.0
     # Strong enough that fine-tuning the shipped model on half of real-dark/ leaves LOL-v1
     # eval15 where it was (22.47 dB); with 1 and 1 it can lose 0.9 dB
-    # (benchmarks/unpaired_finetune.py, README).
+    # (benchmarks/unpaired_finetune.py, docs/benchmarks.md).
     distill_l1: float = 5.0
     distill_ssim: float = 5.0
     # Zero-DCE aims at 0.6; the shipped model's outputs, like LOL-v1's targets, sit near 0.45,
@@ -117,3 +117,5 @@ UNPAIRED_DEFAULTS = MappingProxyType(
         "val_fraction": 0.2,
     }
 )
+"""The options of a ``--unpaired`` run that none of the command line, the YAML file or a
+resumed run sets."""

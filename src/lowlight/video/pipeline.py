@@ -77,7 +77,8 @@ def enhance_video(
         device: where to load the default model when ``model`` is None.
         progress: show a progress bar over the frames (on a terminal), with frames per
             second and the time left.
-        exposure, strength: as for ``lowlight.enhance``, applied to every frame.
+        exposure: as for ``lowlight.enhance``, applied to every frame.
+        strength: as for ``lowlight.enhance``, applied to every frame.
         time_constant: seconds over which global decisions are averaged; 0 enhances every
             frame on its own (flickers).
         quality, working_size: as for ``lowlight.enhance``: with "auto", frames longer than

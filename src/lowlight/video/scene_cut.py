@@ -18,10 +18,10 @@ THUMBNAIL_WIDTH = 64
 # the tone distribution whatever the exposure, which motion within a scene barely changes.
 HISTOGRAM_BINS = 16
 HISTOGRAM_RANGE = 4.0
-# A cut: the histogram distance plus the change of mean level exceeds this. On dark, noisy
-# pans over photographs (up to 4% of the width per frame) consecutive frames scored at most
-# 0.18; cuts between those photographs at least 0.40.
 CUT_THRESHOLD = 0.3
+"""A cut: the histogram distance plus the change of mean level exceeds this. On dark, noisy pans
+over photographs (up to 4% of the width per frame) consecutive frames scored at most 0.18; cuts
+between those photographs at least 0.40."""
 _LEVEL_FLOOR = 1e-6
 
 
@@ -65,7 +65,7 @@ class SceneCutDetector:
     the shape of the tone distribution changes (a different picture), or the mean level
     jumps (ln 1.35 = 0.3 on its own). The first frame is a cut.
 
-    Example:
+    Examples:
         >>> detector = SceneCutDetector()
         >>> dark = torch.full((1, 3, 36, 64), 0.05)
         >>> [detector.is_cut(frame) for frame in (dark, dark, dark * 4)]

@@ -21,9 +21,9 @@ from lowlight.video.scene_cut import SceneCutDetector
 
 __all__ = ["TemporalStabiliser", "TONE_TIME_CONSTANT"]
 
-# Each moving average's time constant in seconds: a frame's own decisions weigh
-# 1 - exp(-frame interval / this), 0.15 at 24 frames per second.
 TONE_TIME_CONSTANT = 0.25
+"""Each moving average's time constant in seconds: a frame's own decisions weigh 1 - exp(-frame
+interval / this), 0.15 at 24 frames per second."""
 # Averages in cascade, each smoothing the one before. Two halve the frame-to-frame jitter
 # of one average of the same lag (on dark 64x96 pans, flicker 2.2 instead of 3.0 times the
 # input's change times the gain, against 21 frame by frame); a drift within a scene (a pan
@@ -46,7 +46,7 @@ class TemporalStabiliser:
             frame's own decisions, bit for bit (frame by frame).
         cut_detector: says where a new scene starts (the averages then restart).
 
-    Example:
+    Examples:
         >>> import torch, lowlight
         >>> model = lowlight.load_model()
         >>> frames = torch.rand(3, 1, 3, 32, 48) * 0.1
@@ -109,10 +109,13 @@ class TemporalStabiliser:
         Args:
             frame: float (1, 3, H, W) in [0, 1].
             seconds: its presentation time (the averages weigh frames by the time between).
-            tile, exposure, strength, quality, working_size: as for
-                ``lowlight.inference.enhance_tensor``. A frame rendered fast, tiled or
-                large takes its decisions from the pass over it reduced to the working size,
-                which comes first.
+            tile: as for ``lowlight.inference.enhance_tensor``.
+            exposure: as for ``lowlight.inference.enhance_tensor``.
+            strength: as for ``lowlight.inference.enhance_tensor``.
+            quality: as for ``lowlight.inference.enhance_tensor``.
+            working_size: as for ``lowlight.inference.enhance_tensor``. A frame rendered
+                fast, tiled or large takes its decisions from the pass over it reduced to the
+                working size, which comes first.
 
         Returns:
             float (1, 3, H, W) in [0, 1].

@@ -1,28 +1,26 @@
-"""The README's Deploy example runs as printed, with ONNX Runtime, NumPy and Pillow alone, and
-gives PyTorch's result."""
+"""The deployment page's example runs as printed, with ONNX Runtime, NumPy and Pillow alone,
+and gives PyTorch's result."""
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
+from markdown_blocks import DOCS, blocks_of
 from PIL import Image
 
 import lowlight
 from lowlight.weights import load_model
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+PAGE = DOCS / "deployment.md"
 
 
 def deploy_example() -> str:
-    """The Python block of the README's "Deploy" section."""
-    section = README.read_text(encoding="utf-8").split("\n## Deploy\n", 1)[1].split("\n## ")[0]
-    [code] = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
-    return code
+    """The Python block of the deployment page: running the exported file."""
+    [block] = [block for block in blocks_of(PAGE) if block.language == "python"]
+    return block.code
 
 
 def test_the_deploy_example_runs_without_lowlight(exported_onnx, trained_weights, tmp_path):
