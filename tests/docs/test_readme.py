@@ -135,10 +135,25 @@ def test_the_results_are_what_the_benchmarks_wrote() -> None:
     assert identity in text, f"README.md should say {identity}"
     speed = _json("enhance_speed.json")
     for backend, label in (("onnxruntime", "ONNX Runtime"), ("pytorch", "PyTorch")):
-        cases = [case for case in speed["cases"] if case["backend"] == backend]
-        cells = " | ".join(speed_cell(case) for case in cases)
-        expected = f"| {label}"
-        row = next((line for line in text.splitlines() if line.startswith(expected)), "")
-        assert row.endswith(f" | {cells} |"), f"README.md's {label} row should end in | {cells} |"
-    load = speed["machine"]["load_average"][0]
+        for quality in ("fast", "full"):
+            cases = [
+                case
+                for case in speed["cases"]
+                if case["backend"] == backend and case["quality"] == quality
+            ]
+            assert cases, f"enhance_speed.json has no {label} {quality} case"
+            cells = " | ".join(speed_cell(case) for case in cases)
+            row = next(
+                (
+                    line
+                    for line in text.splitlines()
+                    if line.startswith(f"| {label}")
+                    and line.split(" | ")[0].endswith(f", {quality}")
+                ),
+                "",
+            )
+            assert row.endswith(f" | {cells} |"), (
+                f"README.md's {label}, {quality} row should end in | {cells} |"
+            )
+    load = speed["load_average"]["before"][0]
     assert f"load average {load:.1f}" in text, "README.md should give the speed run's load"
