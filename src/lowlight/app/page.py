@@ -57,8 +57,9 @@ def build_app(
         model: the enhancer (see ``lowlight.load_model``).
         tile: see ``lowlight.inference.choose_tile`` (None: photos above about 4 megapixels
             are enhanced in tiles, with a progress bar over them).
-        quality, working_size: as for ``lowlight.enhance`` (auto: photos longer than 1152
-            pixels are rendered fast); the status says which each photo got.
+        quality: as for ``lowlight.enhance`` (auto: photos longer than 1152 pixels are
+            rendered fast); the status says which each photo got.
+        working_size: as for ``lowlight.enhance``.
     """
     area = results_area()
     rendering = {"tile": tile, "quality": quality, "working_size": working_size}

@@ -124,7 +124,8 @@ def enhance_photo(
         strength: as for ``lowlight.enhance``.
         tile: see ``lowlight.inference.choose_tile`` (None: tiles above about 4 megapixels).
         on_pass: called with (passes done, passes in all) after each pass of the model.
-        quality, working_size: as for ``lowlight.enhance`` (auto: fast above 1152 pixels).
+        quality: as for ``lowlight.enhance`` (auto: fast above 1152 pixels).
+        working_size: as for ``lowlight.enhance``.
 
     Raises:
         LowlightError: the upload cannot be read or enhanced, or the result cannot be
@@ -186,7 +187,8 @@ def enhance_uploads(
         tile: see ``lowlight.inference.choose_tile`` (None: tiles above about 4 megapixels).
         on_pass: called with (upload index, passes done, passes in all) after each pass of
             the model.
-        quality, working_size: as for ``lowlight.enhance``.
+        quality: as for ``lowlight.enhance``.
+        working_size: as for ``lowlight.enhance``.
     """
     photos: list[EnhancedPhoto] = []
     failures: list[str] = []

@@ -59,42 +59,44 @@ __all__ = [
     "SPLIT_RADIUS",
 ]
 
-# The transforms are fitted per cell of this many reduced pixels squared, in windows of
-# 3 x 3 cells (radius 1): the smallest window keeps the transforms local; cells of 2 x 2 cost
-# a quarter of fitting every reduced pixel and lose little (on LOL-v1 eval15 rendered from its
-# full result reduced to half size, 22.59 dB and SSIM 0.813 against 22.61 and 0.820 per pixel;
-# from the network's own half-size result they do better, 21.64 against 21.54 dB).
 FIT_CELL = 2
+"""The transforms are fitted per cell of this many reduced pixels squared: cells of 2 x 2 cost a
+quarter of fitting every reduced pixel and lose little (on LOL-v1 eval15 rendered from its full
+result reduced to half size, 22.59 dB and SSIM 0.813 against 22.61 and 0.820 per pixel; from the
+network's own half-size result they do better, 21.64 against 21.54 dB)."""
 FIT_RADIUS = 1
-# The darker and brighter pixels are split at the middle of the range of log luma over
-# 9 x 9 cells: wider than everything a full-resolution pixel's transform is made from (3 x 3
-# windows of cells, averaged over 3 x 3, interpolated between 2 x 2), so that near an edge
-# all of it is split at the same level.
+"""The fits' windows, in cells: 3 x 3 cells (radius 1), the smallest window, keeps the transforms
+local."""
 SPLIT_RADIUS = 4
-# The width of the step from the darker side's transform to the brighter side's, in units of
-# ``exposure_guide`` (a tenth of a stop each 0.01).
+"""The darker and brighter pixels are split at the middle of the range of log luma over 9 x 9
+cells: wider than everything a full-resolution pixel's transform is made from (3 x 3 windows of
+cells, averaged over 3 x 3, interpolated between 2 x 2), so that near an edge all of it is split
+at the same level."""
 SPLIT_SOFTNESS = 0.02
-# A reduced pixel whose full-resolution pixels' luma varies by this many times the noise (or
-# by one 8-bit level on a clean picture) has half the weight of a flat one in the fits.
+"""The width of the step from the darker side's transform to the brighter side's, in units of
+``exposure_guide`` (a tenth of a stop each 0.01)."""
 MIXTURE_NOISE = 3.0
-# How much of both sides' data each side's fit takes in: enough that a window with a few of the
-# side's pixels has a steady fit, too little to move one with many.
+"""A reduced pixel whose full-resolution pixels' luma varies by this many times the noise (or by
+one 8-bit level on a clean picture) has half the weight of a flat one in the fits."""
 POOLED_WEIGHT = 0.05
-# How strongly each side's transform falls back on the one fitted to both sides: only where
-# that side has (almost) no pixels nearby.
+"""How much of both sides' data each side's fit takes in: enough that a window with a few of the
+side's pixels has a steady fit, too little to move one with many."""
 FALLBACK_WEIGHT = 1e-5
-# The fit's ridge, at least: on dark pictures a window's colour variance is about 1e-4; much
-# below this, its variations count as flat. Where the reduced picture's own noise is larger
-# (little reduction of a noisy picture), the ridge is this many times its variance: noise
-# alone then moves no transform, in particular across the colours of a grey patch, where
-# nothing else varies (on eval15 from half size, 4 rather than 1 costs 0.05 dB and makes the
-# result a hundred times less sensitive to the reduced picture's last bits).
+"""How strongly each side's transform falls back on the one fitted to both sides: only where that
+side has (almost) no pixels nearby."""
 FIT_EPS = 1e-5
+"""The fit's ridge, at least: on dark pictures a window's colour variance is about 1e-4; much
+below this, its variations count as flat."""
 NOISE_RIDGE = 4.0
-# Rows rendered at a time: the upsampled coefficients of one band of a 24-megapixel picture
-# take about 40 MB. Bands of 64 rows rendered a 12-megapixel picture in 0.60 s on 2 threads
-# against 1.04 s with bands of 256; 16 to 96 rows did about as well.
+"""Where the reduced picture's own noise is larger than ``FIT_EPS`` (little reduction of a noisy
+picture), the ridge is this many times its variance: noise alone then moves no transform, in
+particular across the colours of a grey patch, where nothing else varies (on eval15 from half
+size, 4 rather than 1 costs 0.05 dB and makes the result a hundred times less sensitive to the
+reduced picture's last bits)."""
 BAND_ROWS = 64
+"""Rows rendered at a time: the upsampled coefficients of one band of a 24-megapixel picture take
+about 40 MB. Bands of 64 rows rendered a 12-megapixel picture in 0.60 s on 2 threads against
+1.04 s with bands of 256; 16 to 96 rows did about as well."""
 # The noise of the detail is estimated on about this many rows spread over the picture (over
 # 250 000 samples per channel on a 12-megapixel photo).
 _NOISE_ROWS = 64

@@ -167,7 +167,8 @@ def window_moments(
     Moments of disjoint weights add up: the fit to their sum is the fit to both.
 
     Args:
-        guide, result: (B, 3, h, w).
+        guide: (B, 3, h, w).
+        result: (B, 3, h, w).
         weights: each (B, 1, h, w) >= 0.
         radius: the window's radius, in cells.
         cell: pixels are first gathered into cells of ``cell`` x ``cell`` (their moments

@@ -81,8 +81,9 @@ def enhance_video(
         strength: as for ``lowlight.enhance``, applied to every frame.
         time_constant: seconds over which global decisions are averaged; 0 enhances every
             frame on its own (flickers).
-        quality, working_size: as for ``lowlight.enhance``: with "auto", frames longer than
-            1.5 working sizes (1280x720 and up, with the default 768) are rendered fast.
+        quality: as for ``lowlight.enhance``: with "auto", frames longer than 1.5 working
+            sizes (1280x720 and up, with the default 768) are rendered fast.
+        working_size: as for ``lowlight.enhance``.
 
     Returns:
         A ``VideoResult``.
