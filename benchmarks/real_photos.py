@@ -9,10 +9,14 @@ For each model, beside Zero-DCE's figures on the same pictures (``anchors/real-d
     against its input with the clipping it adds; the photos that training leaves out
     (``lowlight.data.KODAK_HELD_OUT``) are reported on their own, as the identity check;
 (c) a contact sheet: one row per photo, input | each model | Zero-DCE where the anchor has a
-    picture, written as one JPEG to look at.
+    picture, written as one JPEG to look at;
+(d) with ``--photos``, photos kept outside the project's data (the field's DICM and LIME, say),
+    scored as (a) with the bright group too and the clipping each result adds, beside
+    Zero-DCE run here from the authors' weights (``--zero-dce``, ``zero_dce.py``); their
+    contact sheet goes to ``--photos-sheet``.
 
     python benchmarks/real_photos.py [--weights LABEL=FILE ...] [--data DIR] [--threads N]
-        [--json FILE] [--sheet FILE]
+        [--json FILE] [--sheet FILE] [--photos DIR ... [--zero-dce FILE] [--photos-sheet FILE]]
 
 Without ``--weights`` it measures the shipped default. Writes
 ``benchmarks/results/real_photos.json`` and ``benchmarks/results/real_photos.jpg`` and prints
@@ -29,43 +33,20 @@ from pathlib import Path
 import numpy as np
 import torch
 from data_location import RESULTS, data_root, read_batch
+from photo_figures import figures, group_of
 from PIL import Image
 from weights_option import parse_weights
+from zero_dce import DceNet, enhance_zero_dce, load_zero_dce
 
 from lowlight.data import KODAK_HELD_OUT
 from lowlight.imageio import find_inputs
 from lowlight.inference import enhance_tensor
-from lowlight.metrics import (
-    clipped_fraction,
-    crushed_fraction,
-    mean_grey,
-    near_white_fraction,
-    niqe,
-    psnr,
-)
+from lowlight.metrics import clipped_fraction, psnr
 from lowlight.weights import load_model
 
 ANCHOR = "Zero-DCE"
 GROUPS = ("dark", "mid", "bright", "all")
-FIGURES = ("niqe", "grey", "clipped", "near_white", "crushed")
 SHEET_HEIGHT = 200
-
-
-def group_of(grey: float) -> str:
-    """The brightness group of a picture by its mean grey (the input's, never the result's)."""
-    return "dark" if grey < 0.15 else "mid" if grey <= 0.30 else "bright"
-
-
-def figures(image: torch.Tensor) -> dict[str, float]:
-    """NIQE, mean grey and the clipped, near-white and crushed shares of a (1, 3, H, W) image."""
-    quantised = torch.round(image.clamp(0.0, 1.0) * 255.0) / 255.0
-    return {
-        "niqe": float(niqe(quantised)),
-        "grey": float(mean_grey(quantised)),
-        "clipped": float(clipped_fraction(quantised)),
-        "near_white": float(near_white_fraction(quantised)),
-        "crushed": float(crushed_fraction(quantised)),
-    }
 
 
 def enhance_all(model, paths: list[Path]) -> dict[str, torch.Tensor]:
@@ -135,17 +116,21 @@ def fmt(summary: dict, group: str) -> str:
     )
 
 
-def markdown(results: dict) -> str:
+def group_table(section: dict, title: str) -> list[str]:
+    """A Markdown table of one section's group means, a row per model."""
     lines = [
-        "real-dark, by the input's mean grey: NIQE / grey / clipped / near-white / crushed",
+        f"{title}: NIQE / grey / clipped / near-white / crushed",
         "",
-        "| model | "
-        + " | ".join(f"{g} ({results['real_dark']['counts'].get(g, 0)})" for g in GROUPS)
-        + " |",
+        "| model | " + " | ".join(f"{g} ({section['counts'].get(g, 0)})" for g in GROUPS) + " |",
         "|---" * (len(GROUPS) + 1) + "|",
     ]
-    for label, summary in results["real_dark"]["models"].items():
+    for label, summary in section["models"].items():
         lines.append(f"| {label} | " + " | ".join(fmt(summary, g) for g in GROUPS) + " |")
+    return lines
+
+
+def markdown(results: dict) -> str:
+    lines = group_table(results["real_dark"], "real-dark, by the input's mean grey")
     kodak = results.get("kodak")
     if kodak:
         lines += [
@@ -165,6 +150,14 @@ def markdown(results: dict) -> str:
                 else "- | - | - | -"
             )
             lines.append(f"| {label} | {fmt(entry['groups'], 'all')} | {identity} |")
+    other = results.get("other_photos")
+    if other:
+        folders = ", ".join(other["folders"])
+        lines += [""] + group_table(other, f"{folders}, by the input's mean grey")
+        lines += ["", "Clipping added to the input, points: " + ", ".join(GROUPS), ""]
+        for label, added in other["added_clipped"].items():
+            row = " | ".join(f"{100 * added[g]:+.1f}" if g in added else "-" for g in GROUPS)
+            lines.append(f"| {label} | {row} |")
     return "\n".join(lines) + "\n"
 
 
@@ -215,6 +208,46 @@ def kodak(models: dict, folder: Path) -> tuple[dict, list]:
     return {"held_out": held_out, "models": entries}, sheet
 
 
+def other_photos(models: dict, folders: list[Path], zero_dce: DceNet | None) -> tuple[dict, list]:
+    """Photos from elsewhere (the field's DICM and LIME, say), scored as ``real-dark/`` is, with
+    Zero-DCE run here from its published weights when given, and the clipping each result adds
+    to its input, per group. Pictures are named ``FOLDER/STEM`` by the folder they came from."""
+    found = find_inputs([str(folder) for folder in folders], videos=False)
+    per_model: dict[str, dict] = {"input": {}}
+    sheet = []
+    for item in found:
+        name = f"{item.folder.name}/{item.relative.with_suffix('').as_posix()}"
+        photo = read_batch(item.path)
+        results = {label: enhance_tensor(model, photo) for label, model in models.items()}
+        if zero_dce is not None:
+            results[ANCHOR] = enhance_zero_dce(zero_dce, photo)
+        per_model["input"][name] = figures(photo)
+        for label, result in results.items():
+            per_model.setdefault(label, {})[name] = figures(result)
+        sheet.append([thumbnail(photo)] + [thumbnail(result) for result in results.values()])
+        print(f"{name}: done", flush=True)
+    groups = {n: group_of(f["grey"]) for n, f in per_model["input"].items()}
+    summaries = {label: group_means(rows, groups) for label, rows in per_model.items()}
+    added = {
+        label: {
+            group: summary[group]["clipped"] - summaries["input"][group]["clipped"]
+            for group in summary
+        }
+        for label, summary in summaries.items()
+        if label != "input"
+    }
+    counts = {g: sum(1 for n in groups if g == "all" or groups[n] == g) for g in GROUPS}
+    result = {
+        "folders": [folder.name for folder in folders],
+        "counts": counts,
+        "models": summaries,
+        "added_clipped": added,
+        "per_image": per_model,
+        "groups": groups,
+    }
+    return result, sheet
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", nargs="*", metavar="LABEL=FILE")
@@ -222,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", type=Path, default=RESULTS / "real_photos.json")
     parser.add_argument("--sheet", type=Path, default=RESULTS / "real_photos.jpg")
+    parser.add_argument("--photos", type=Path, nargs="*", default=[], metavar="DIR")
+    parser.add_argument("--zero-dce", type=Path, metavar="FILE")
+    parser.add_argument("--photos-sheet", type=Path, metavar="FILE")
     args = parser.parse_args(argv)
     folder = args.data / "real-dark"
     if not folder.is_dir():
@@ -238,6 +274,11 @@ def main(argv: list[str] | None = None) -> int:
     if kodak_folder.is_dir():
         results["kodak"], kodak_rows = kodak(models, kodak_folder)
         sheet += kodak_rows
+    if args.photos:
+        zero_dce = load_zero_dce(args.zero_dce) if args.zero_dce else None
+        results["other_photos"], other_rows = other_photos(models, args.photos, zero_dce)
+        if args.photos_sheet:
+            contact_sheet(other_rows, args.photos_sheet)
     contact_sheet(sheet, args.sheet)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=1))
