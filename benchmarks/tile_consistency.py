@@ -1,11 +1,14 @@
-"""How far a tiled result is from one pass over the whole picture, with and without tone matching.
+"""How far tiled and fast results are from one pass over the whole picture.
 
 Each bundled sample (``samples/*.png``) is enlarged to 3000x2000 with a little noise, then
-enhanced three ways at the default tile size: whole (the reference), tiles only, and tiles
-matched to a reduced whole-picture pass (what ``lowlight enhance --quality full`` does). For
-both tiled results it reports the mean absolute difference from the whole pass and the
+enhanced four ways: whole in full quality, as ``lowlight enhance --quality full --tile 0``
+gives it (the reference: one pass of the network, its mean level per channel taken from the
+pass over the picture reduced to the working size); in tiles of the default size alone; in
+tiles matched to that reduced pass (``--quality full``); and fast (``--quality fast``). For
+each of the last three it reports the mean absolute difference from the reference and the
 standard deviation of that difference after a 32-pixel box blur (tone that varies across the
-picture, as tiles that disagree in brightness would show), both in 1/255 steps.
+picture, as tiles that disagree in brightness would show), both in 1/255 steps, and the
+ratio of its mean level to the reference's.
 
 Writes ``tile_consistency.json`` into ``--out`` and prints a table.
 
@@ -45,6 +48,7 @@ def differences(result: torch.Tensor, whole: torch.Tensor) -> dict[str, float]:
     return {
         "mean_abs": float(difference.abs().mean()),
         "low_frequency_std": float(F.avg_pool2d(difference, 32).std()),
+        "level": float(result.mean() / whole.mean()),
     }
 
 
@@ -57,28 +61,33 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     model = load_model(args.weights)
     rows = []
-    print(f"{SIZE[1]}x{SIZE[0]}, tile {DEFAULT_TILE}; differences from a whole pass in 1/255")
-    print("sample            tiles: mean  low-freq std   matched: mean  low-freq std")
+    print(
+        f"{SIZE[1]}x{SIZE[0]}, tile {DEFAULT_TILE}; differences from the whole picture in 1/255: "
+        "mean / varying tone / level over the whole's"
+    )
+    print("| sample | tiles alone | tiles matched | fast |")
+    print("|---|---|---|---|")
     for seed, path in enumerate(sorted((REPO / "samples").glob("*.png"))):
         picture = enlarged(path, seed)
+        whole = enhance_tensor(model, picture, tile=0, quality="full")
         with torch.inference_mode():
-            whole = model(picture).image
             tiles = tile_process(
                 lambda t: model(t).image, picture, DEFAULT_TILE, tile_overlap(DEFAULT_TILE)
             )
-        matched = enhance_tensor(model, picture, tile=DEFAULT_TILE, quality="full")
-        row = {
-            "sample": path.stem,
-            "tiles": differences(tiles, whole),
-            "matched": differences(matched, whole),
+        results = {
+            "tiles": tiles,
+            "matched": enhance_tensor(model, picture, tile=DEFAULT_TILE, quality="full"),
+            "fast": enhance_tensor(model, picture, quality="fast"),
         }
+        row = {"sample": path.stem}
+        row.update({name: differences(result, whole) for name, result in results.items()})
         rows.append(row)
-        print(
-            f"{path.stem:<16}  {row['tiles']['mean_abs']:11.2f}  "
-            f"{row['tiles']['low_frequency_std']:12.2f}   {row['matched']['mean_abs']:13.2f}  "
-            f"{row['matched']['low_frequency_std']:12.2f}",
-            flush=True,
+        cells = " | ".join(
+            f"{row[name]['mean_abs']:.2f} / {row[name]['low_frequency_std']:.2f} / "
+            f"{row[name]['level']:.3f}"
+            for name in results
         )
+        print(f"| {path.stem} | {cells} |", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "tile_consistency.json").write_text(json.dumps(rows, indent=1) + "\n")
     return 0
