@@ -13,8 +13,6 @@ from lowlight.metrics import (
     niqe,
 )
 
-FIGURES = ("niqe", "grey", "clipped", "near_white", "crushed")
-
 
 def group_of(grey: float) -> str:
     """The brightness group of a picture by its mean grey (the input's, never the result's)."""

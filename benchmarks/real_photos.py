@@ -161,19 +161,28 @@ def markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def grouped(per_model: dict[str, dict]) -> dict:
+    """Per-image figures by model -> the groups of the inputs' mean grey, each model's means per
+    group, the image count per group, and the per-image figures themselves."""
+    groups = {n: group_of(f["grey"]) for n, f in per_model["input"].items()}
+    return {
+        "counts": {g: sum(1 for n in groups if g == "all" or groups[n] == g) for g in GROUPS},
+        "models": {label: group_means(rows, groups) for label, rows in per_model.items()},
+        "per_image": per_model,
+        "groups": groups,
+    }
+
+
 def real_dark(models: dict, folder: Path, anchors: dict | None) -> tuple[dict, list]:
     paths = [p.path for p in find_inputs([str(folder)], videos=False)]
     inputs = {p.stem: read_batch(p) for p in paths}
     per_model = {"input": {n: figures(x) for n, x in inputs.items()}}
-    groups = {n: group_of(f["grey"]) for n, f in per_model["input"].items()}
     outputs = {}
     for label, model in models.items():
         outputs[label] = enhance_all(model, paths)
         per_model[label] = {n: figures(x) for n, x in outputs[label].items()}
     if anchors:
         per_model[ANCHOR] = {n: anchors["zerodce"][n] for n in inputs if n in anchors["zerodce"]}
-    summaries = {label: group_means(rows, groups) for label, rows in per_model.items()}
-    counts = {g: sum(1 for n in groups if g == "all" or groups[n] == g) for g in GROUPS}
     anchor_pictures = folder.parent / "anchors" / "real-dark-zerodce"
     sheet = []
     for name, photo in inputs.items():
@@ -181,8 +190,7 @@ def real_dark(models: dict, folder: Path, anchors: dict | None) -> tuple[dict, l
         anchor = anchor_pictures / f"{name}.jpg"
         row.append(thumbnail(Image.open(anchor)) if anchor.is_file() else None)
         sheet.append(row)
-    result = {"counts": counts, "models": summaries, "per_image": per_model, "groups": groups}
-    return result, sheet
+    return grouped(per_model), sheet
 
 
 def kodak(models: dict, folder: Path) -> tuple[dict, list]:
@@ -226,24 +234,15 @@ def other_photos(models: dict, folders: list[Path], zero_dce: DceNet | None) -> 
             per_model.setdefault(label, {})[name] = figures(result)
         sheet.append([thumbnail(photo)] + [thumbnail(result) for result in results.values()])
         print(f"{name}: done", flush=True)
-    groups = {n: group_of(f["grey"]) for n, f in per_model["input"].items()}
-    summaries = {label: group_means(rows, groups) for label, rows in per_model.items()}
-    added = {
+    result = {"folders": [folder.name for folder in folders], **grouped(per_model)}
+    summaries = result["models"]
+    result["added_clipped"] = {
         label: {
             group: summary[group]["clipped"] - summaries["input"][group]["clipped"]
             for group in summary
         }
         for label, summary in summaries.items()
         if label != "input"
-    }
-    counts = {g: sum(1 for n in groups if g == "all" or groups[n] == g) for g in GROUPS}
-    result = {
-        "folders": [folder.name for folder in folders],
-        "counts": counts,
-        "models": summaries,
-        "added_clipped": added,
-        "per_image": per_model,
-        "groups": groups,
     }
     return result, sheet
 
