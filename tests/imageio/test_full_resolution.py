@@ -8,7 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from lowlight.imageio.full_resolution import (
-    detail_noise,
+    fit_cell,
+    gather_cells,
     reduce_to,
     reduced_shape,
     render_full_resolution,
@@ -47,6 +48,28 @@ def step_picture(height: int = 300, width: int = 451, edge: int = 227) -> torch.
 )
 def test_reduced_shape(size, side, expected) -> None:
     assert reduced_shape(*size, side) == expected
+
+
+@pytest.mark.parametrize(
+    ("size", "reduced", "expected"),
+    [
+        ((400, 600), (200, 300), 1),  # a reduction of 2
+        ((768, 1024), (569, 759), 1),
+        ((400, 601), (200, 300), 2),  # just beyond
+        ((3024, 4032), (576, 768), 2),
+    ],
+)
+def test_fit_cell(size, reduced, expected) -> None:
+    assert fit_cell(*size, *reduced) == expected
+
+
+def test_gathering_cells_for_the_exported_graph_is_pooling() -> None:
+    torch.manual_seed(5)
+    pixels = torch.rand(2, 4, 7, 10)
+    assert torch.equal(gather_cells(pixels, 1), pixels)
+    assert torch.equal(gather_cells(pixels, 1, traceable=True), pixels)
+    pooled = F.avg_pool2d(pixels, 2, ceil_mode=True)
+    assert torch.allclose(gather_cells(pixels, 2, traceable=True), pooled, atol=1e-6)
 
 
 def test_the_traceable_reduction_is_area_averaging() -> None:
@@ -103,20 +126,28 @@ def test_bands_and_one_pass_render_alike() -> None:
     result = brighten(reduced)
     whole = render_full_resolution(picture, reduced, result, band_rows=None)
     banded = render_full_resolution(picture, reduced, result, band_rows=32)
-    assert torch.allclose(whole, banded, atol=1e-6)
+    # One pass gathers the reduced pixels into cells by running sums (as the exported graph
+    # does), bands by pooling: the two agree to float32's rounding.
+    assert torch.allclose(whole, banded, atol=0.01 * LEVEL)
 
 
-def test_the_detail_noise_is_measured_robustly() -> None:
-    torch.manual_seed(3)
-    clean = step_picture(512, 768, 300)
-    noisy = clean + 0.01 * torch.randn(clean.shape)
-    reduced = reduce_to(noisy, reduced_shape(512, 768, 128))
-    # The detail is the noise less what survives the sixfold reduction (1/36 of its variance).
-    expected = 0.01 * (1 - 1 / 36) ** 0.5
-    assert detail_noise(noisy, reduced).flatten().tolist() == pytest.approx(
-        [expected] * 3, rel=0.05
-    )
-    assert float(detail_noise(clean, reduce_to(clean, (128, 192))).max()) < 1e-6
+def test_fine_texture_that_the_result_keeps_is_rendered() -> None:
+    # A dark picture with texture at a scale of two or three pixels and noise of about a
+    # level, reduced 1.35 times, brightened by a per-pixel curve that keeps the texture: the
+    # rendering keeps most of it (fits per reduced pixel, a ridge that the texture does not
+    # raise). Fits per 2 x 2 cell with a ridge of the detail's spread kept 38 %.
+    generator = torch.Generator().manual_seed(6)
+    field = F.avg_pool2d(torch.randn(1, 1, 242, 362, generator=generator), 3, stride=1)
+    clean = torch.tensor([0.05, 0.045, 0.04]).view(1, 3, 1, 1) * (1 + 0.3 * field)
+    noisy = (clean + 0.004 * torch.randn(1, 3, 240, 360, generator=generator)).clamp(0, 1)
+    rendered = render_reduced(brighten, noisy, side=267)
+    exact = brighten(clean)
+
+    def detail(rgb: torch.Tensor) -> torch.Tensor:
+        return rgb - F.avg_pool2d(F.pad(rgb, (2, 2, 2, 2), mode="replicate"), 5, stride=1)
+
+    kept = (detail(rendered) * detail(exact)).sum() / detail(exact).square().sum()
+    assert float(kept) > 0.55
 
 
 def test_noise_is_not_brought_back_where_the_reduced_result_is_smooth() -> None:

@@ -4,7 +4,9 @@
 working size and carries its result to every pixel as local affine colour transforms of the
 picture, fitted at the reduced size (as ``lowlight.models.guided.fit_colour_affine``), upsampled
 and applied at full resolution: bilateral guided upsampling (Chen et al. 2016) with two
-intensity layers.
+intensity layers. Each reduced pixel has its own transforms where the reduction is small (up
+to ``FINE_FIT_REDUCTION``), so that they follow fine texture; each cell of 2 x 2 reduced
+pixels beyond, where the full-resolution pass costs most.
 
 Edges: one affine transform per neighbourhood cannot map both sides of a sharp edge between
 a dark room and a lit window through a tone curve, and spreads the error over both sides as
@@ -18,14 +20,16 @@ noise does) are mixtures of both sides, and are left out of the fits.
 Noise: a transform that brightens a dark picture would brighten its full-resolution noise
 with it, as a plain gain does. The fit's own regularisation keeps it down: where the reduced
 result is smooth (the function removed the noise there), the fitted transform has no slope
-and renders a smooth result, whatever the full-resolution pixels do; the fit's ridge follows
-the noise the reduced picture still has, so noise alone gives no transform a slope. On dark
-Kodak photos with camera noise, enlarged to 2304x1536 and rendered from 768 pixels, less of
-the input's noise reaches the result than through the network at full resolution
-(``benchmarks/fast_quality.py``). Shrinking the fine detail as well removed little more noise,
-and took texture with it (NIQE on real dark photos rose by 0.7). Everything at full
-resolution is computed in bands of rows, so memory beyond the picture and its result stays
-small however large the picture is.
+and renders a smooth result, whatever the full-resolution pixels do. Where the result keeps
+texture, the slope passes it, shrunk about as a Wiener filter of the full-resolution picture
+would: the fit's ridge follows the noise of the full-resolution detail (``NOISE_RIDGE``), read
+with ``lowlight.imageio.noise_level`` so that the picture's own fine texture is not taken for
+noise. On dark Kodak photos with camera noise, enlarged to 2304x1536 and rendered from 768
+pixels, less of the input's noise reaches the result than through the network at full
+resolution (``benchmarks/fast_quality.py``). Shrinking the fine detail as well removed little
+more noise, and took texture with it (NIQE on real dark photos rose by 0.7). Everything at
+full resolution is computed in bands of rows, so memory beyond the picture and its result
+stays small however large the picture is.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from lowlight.imageio.noise_level import noise_level
 from lowlight.models.colour import luminance
 from lowlight.models.guided import (
     exposure_guide,
@@ -50,28 +55,33 @@ __all__ = [
     "render_reduced",
     "render_full_resolution",
     "upsample_rows",
-    "detail_noise",
     "fit_layers",
+    "fit_cell",
+    "gather_cells",
     "reduce_with_variance",
     "BAND_ROWS",
+    "FINE_FIT_REDUCTION",
     "FIT_EPS",
     "FIT_RADIUS",
     "SPLIT_RADIUS",
 ]
 
-FIT_CELL = 2
-"""The transforms are fitted per cell of this many reduced pixels squared: cells of 2 x 2 cost a
-quarter of fitting every reduced pixel and lose little (on LOL-v1 eval15 rendered from its full
-result reduced to half size, 22.59 dB and SSIM 0.813 against 22.61 and 0.820 per pixel; from the
-network's own half-size result they do better, 21.64 against 21.54 dB)."""
+FINE_FIT_REDUCTION = 2
+"""Up to this reduction (in each direction) every reduced pixel has its own fit; beyond it,
+each cell of 2 x 2 reduced pixels has one: a quarter of the work, where the full-resolution
+pass costs most (a 12-megapixel photo from 768 pixels is a reduction of 5.25). Per pixel
+rather than per cell, the 46 held-out LOL-v1 training pairs (the trainer's split) rendered
+from half size scored SSIM 0.838 against 0.827, and 90 Urban100 and Sun80 photos darkened by
+3 to 5 stops with camera noise, rendered from 1.35 times smaller, NIQE 0.14 above the full
+rendering against 0.59: the transforms follow fine texture."""
 FIT_RADIUS = 1
-"""The fits' windows, in cells: 3 x 3 cells (radius 1), the smallest window, keeps the transforms
-local."""
-SPLIT_RADIUS = 4
-"""The darker and brighter pixels are split at the middle of the range of log luma over 9 x 9
-cells: wider than everything a full-resolution pixel's transform is made from (3 x 3 windows of
-cells, averaged over 3 x 3, interpolated between 2 x 2), so that near an edge all of it is split
-at the same level."""
+"""The fits' windows, in cells: 3 x 3 cells (radius 1), the smallest window, keeps the
+transforms local."""
+SPLIT_RADIUS = 8
+"""The darker and brighter pixels are split at the middle of the range of log luma over 17 x 17
+reduced pixels: wider than everything a full-resolution pixel's transform is made from (3 x 3
+windows of cells of up to 2 x 2 pixels, averaged over 3 x 3, interpolated between 2 x 2), so
+that near an edge all of it is split at the same level."""
 SPLIT_SOFTNESS = 0.02
 """The width of the step from the darker side's transform to the brighter side's, in units of
 ``exposure_guide`` (a tenth of a stop each 0.01)."""
@@ -82,26 +92,28 @@ POOLED_WEIGHT = 0.05
 """How much of both sides' data each side's fit takes in: enough that a window with a few of the
 side's pixels has a steady fit, too little to move one with many."""
 FALLBACK_WEIGHT = 1e-5
-"""How strongly each side's transform falls back on the one fitted to both sides: only where that
-side has (almost) no pixels nearby."""
+"""How strongly each side's transform falls back on its own window's fit (which, pooled, is
+then the fit of both sides): only where that side has (almost) no pixels nearby."""
 FIT_EPS = 1e-5
 """The fit's ridge, at least: on dark pictures a window's colour variance is about 1e-4; much
-below this, its variations count as flat."""
-NOISE_RIDGE = 4.0
-"""Where the reduced picture's own noise is larger than ``FIT_EPS`` (little reduction of a noisy
-picture), the ridge is this many times its variance: noise alone then moves no transform, in
-particular across the colours of a grey patch, where nothing else varies (on eval15 from half
-size, 4 rather than 1 costs 0.05 dB and makes the result a hundred times less sensitive to the
-reduced picture's last bits)."""
+below this, its variations count as flat. Lower floors keep more of a clean dark picture's
+texture (the same photos darkened without noise: NIQE 3.66 at 3e-6 against 3.80, the full
+rendering's 3.53), but let the dark side of a sharp step glow by up to 11 levels (the step
+of ``tests/imageio/test_full_resolution.py``, reduced 6 times)."""
+NOISE_RIDGE = 2.0
+"""The fit's ridge is this many times the variance of the noise in the full-resolution detail
+(the picture's noise, less the share 1 / reduction that the reduced picture keeps). The
+transforms multiply the full-resolution picture, noise and all: a ridge of about that noise
+shrinks each window's slope as a Wiener filter of the full-resolution picture would, and noise
+alone then moves no transform, across the colours of a grey patch in particular. 1, 1.5, 2, 3
+and 4 times gave SSIM 0.835, 0.837, 0.838, 0.838 and 0.837 on the held-out LOL-v1 pairs from
+half size, and NIQE 0.16, 0.13, 0.14, 0.19 and 0.25 above the full rendering on the darkened
+Urban100 and Sun80 photos (``FINE_FIT_REDUCTION``); with the noise read from the detail beside
+the reduced copy, which takes fine texture for noise, 0.34."""
 BAND_ROWS = 64
 """Rows rendered at a time: the upsampled coefficients of one band of a 24-megapixel picture take
 about 40 MB. Bands of 64 rows rendered a 12-megapixel picture in 0.60 s on 2 threads against
 1.04 s with bands of 256; 16 to 96 rows did about as well."""
-# The noise of the detail is estimated on about this many rows spread over the picture (over
-# 250 000 samples per channel on a 12-megapixel photo).
-_NOISE_ROWS = 64
-# The median absolute deviation of Gaussian noise is this many standard deviations.
-_MAD_PER_SIGMA = 0.6745
 # One level of an 8-bit picture: the least variation that counts as an edge.
 _LEVEL = 1 / 255
 
@@ -182,23 +194,44 @@ def upsample_rows(
     return F.interpolate(picked, size=(rows.shape[0], width), mode="bilinear", align_corners=False)
 
 
-def detail_noise(image: torch.Tensor, reduced: torch.Tensor) -> torch.Tensor:
-    """The robust standard deviation of the detail ``reduced`` lacks: (B, C, 1, 1).
+def fit_cell(height: int, width: int, reduced_height: int, reduced_width: int) -> int:
+    """The side of the cells the transforms are fitted per, in reduced pixels, for a picture
+    of ``height`` x ``width`` reduced to ``reduced_height`` x ``reduced_width``: 1 up to a
+    reduction of ``FINE_FIT_REDUCTION``, 2 beyond.
 
-    The median absolute difference between ``image`` (B, C, H, W) and ``reduced`` enlarged
-    back to its size, over about ``_NOISE_ROWS`` rows evenly spread, divided by 0.6745 (the
-    standard deviation of Gaussian noise; edges and texture, being rarer, barely move a
-    median).
+    Integer arithmetic only, so that the exported graph computes it from the picture's
+    symbolic size.
+
+    Example:
+        >>> fit_cell(400, 600, 200, 300), fit_cell(3024, 4032, 576, 768)
+        (1, 2)
     """
-    height, width = image.shape[-2:]
-    step = torch.sym_max(1, height // _NOISE_ROWS)
-    rows = torch.arange(0, height, step, device=image.device)
-    enlarged = upsample_rows(reduced, rows, height, width)
-    detail = (image.index_select(-2, rows) - enlarged).abs().flatten(2)
-    # The lower median by topk: torch.median has no ONNX export.
-    count = detail.shape[-1]
-    median = torch.topk(detail, (count + 1) // 2, dim=-1, largest=False).values[..., -1]
-    return (median / _MAD_PER_SIGMA)[..., None, None]
+    longer = torch.sym_max(height, width)
+    side = torch.sym_max(reduced_height, reduced_width)
+    return 1 + torch.sym_min(1, longer // (FINE_FIT_REDUCTION * side + 1))
+
+
+def gather_cells(pixels: torch.Tensor, cell: int, traceable: bool = False) -> torch.Tensor:
+    """``pixels`` (B, C, h, w) averaged over cells of ``cell`` x ``cell`` (1 or 2):
+    (B, C, ceil(h / cell), ceil(w / cell)); the last row and column of cells may be partial.
+
+    ``F.avg_pool2d``; with ``traceable``, the same by padding to whole cells and averaging
+    their pixels, for a ``cell`` computed in the exported graph.
+
+    Example:
+        >>> pixels = torch.arange(15.0).view(1, 1, 3, 5)
+        >>> gather_cells(pixels, 2).flatten().tolist()
+        [3.0, 5.0, 6.5, 10.5, 12.5, 14.0]
+        >>> torch.equal(gather_cells(pixels, 2, traceable=True), gather_cells(pixels, 2))
+        True
+    """
+    if not traceable:
+        return pixels if cell == 1 else F.avg_pool2d(pixels, cell, ceil_mode=True)
+    height, width = pixels.shape[-2:]
+    # A partial cell's mean is that of its pixels: the edge repeated fills it out.
+    padded = F.pad(pixels, (0, (-width) % cell, 0, (-height) % cell), mode="replicate")
+    rows = padded.unflatten(-2, (-1, cell)).mean(dim=-2)
+    return rows.unflatten(-1, (-1, cell)).mean(dim=-1)
 
 
 def fit_layers(
@@ -206,56 +239,62 @@ def fit_layers(
     result: torch.Tensor,
     weight: torch.Tensor,
     ridge: torch.Tensor | float = FIT_EPS,
+    cell: int = 1,
+    traceable: bool = False,
 ) -> torch.Tensor:
-    """The transforms of both sides and the level that splits them, per cell of ``FIT_CELL``
-    x ``FIT_CELL`` reduced pixels: (B, 25, ceil(h / FIT_CELL), ceil(w / FIT_CELL)).
+    """The transforms of both sides and the level that splits them, per cell of ``cell`` x
+    ``cell`` reduced pixels: (B, 25, ceil(h / cell), ceil(w / cell)).
 
     Args:
         reduced: (B, 3, h, w), the reduced picture.
         result: (B, 3, h, w), what became of it.
         weight: (B, 1, h, w) in (0, 1], each reduced pixel's weight in the fits.
         ridge: the fits' ridge, one number or (B, 1, 1, 1).
+        cell: 1 or 2 (``fit_cell``).
+        traceable: gather pixels into cells in a way that exports to ONNX (``gather_cells``).
 
     Returns:
         Channels 0-11: the darker side's transform (laid out as ``fit_colour_affine``'s),
         12-23: the brighter side's, 24: the split, in units of ``exposure_guide``.
     """
+
+    def to_cells(pixels: torch.Tensor) -> torch.Tensor:
+        return gather_cells(pixels, cell, traceable)
+
     guide = exposure_guide(reduced)
-    split = _middle_of_range(guide, FIT_CELL, SPLIT_RADIUS)
-    at_pixels = F.interpolate(split, size=guide.shape[-2:], mode="bilinear", align_corners=False)
-    brighter = torch.sigmoid((guide - at_pixels) / SPLIT_SOFTNESS)
+    split = _middle_of_range(guide, SPLIT_RADIUS)
+    brighter = torch.sigmoid((guide - split) / SPLIT_SOFTNESS)
     # Centred on each picture's mean, the second moments keep float32's precision.
     guide_level = reduced.mean(dim=(2, 3), keepdim=True)
     result_level = result.mean(dim=(2, 3), keepdim=True)
     centred = (reduced - guide_level, result - result_level)
     darker_weight = weight * (1.0 - brighter)
-    sides = window_moments(*centred, [darker_weight, weight - darker_weight], FIT_RADIUS, FIT_CELL)
+    weights = [darker_weight, weight - darker_weight]
+    sides = window_moments(*centred, weights, FIT_RADIUS, to_cells)
     both = sides[0] + sides[1]
     ridge = torch.as_tensor(ridge, dtype=reduced.dtype, device=reduced.device).reshape(-1, 1, 1)
-    fallback = window_mean(solve_affine(both, ridge), FIT_RADIUS)
     layers = []
     for moments in sides:
         # A little of both sides' data steadies the fit of a window where the side has few
         # pixels; each cell's transform is then the mean of its windows', each weighted by
-        # how many of the side's own pixels it holds, so that a window without them has no say.
+        # how many of the side's own pixels it holds, so that a window without them has no
+        # say. Where no window around has any, the cell keeps its own window's fit, which is
+        # then the fit of both sides.
         transforms = solve_affine(moments + POOLED_WEIGHT * both, ridge)
         mass = moments[:, :1]
-        weighted = window_mean(mass * transforms, FIT_RADIUS)
-        weighted = weighted + FALLBACK_WEIGHT * fallback
+        weighted = window_mean(mass * transforms, FIT_RADIUS) + FALLBACK_WEIGHT * transforms
         layer = weighted / (window_mean(mass, FIT_RADIUS) + FALLBACK_WEIGHT)
         layers.append(uncentre(layer, guide_level, result_level))
-    return torch.cat([*layers, split], dim=1)
+    return torch.cat([*layers, to_cells(split)], dim=1)
 
 
-def _middle_of_range(guide: torch.Tensor, cell: int, radius: int) -> torch.Tensor:
+def _middle_of_range(guide: torch.Tensor, radius: int) -> torch.Tensor:
     """The middle between the lowest and the highest of ``guide`` (B, 1, h, w) over the
-    ``2 * radius + 1`` square window of cells of ``cell`` x ``cell`` pixels around each cell
-    (edges replicated): (B, 1, ceil(h / cell), ceil(w / cell))."""
+    ``2 * radius + 1`` square window around each pixel (edges replicated): (B, 1, h, w)."""
     side = 2 * radius + 1
     extremes = []
     for sign in (1.0, -1.0):
-        cells = F.max_pool2d(sign * guide, cell, ceil_mode=True)
-        padded = F.pad(cells, (radius,) * 4, mode="replicate")
+        padded = F.pad(sign * guide, (radius,) * 4, mode="replicate")
         rows = F.max_pool2d(padded, (1, side), stride=1)
         extremes.append(sign * F.max_pool2d(rows, (side, 1), stride=1))
     return 0.5 * (extremes[0] + extremes[1])
@@ -289,18 +328,19 @@ def render_full_resolution(
         )
     reduced = reduced.to(image.device, image.dtype)
     result = result.to(image.device, image.dtype)
-    noise = detail_noise(image, reduced)
+    # The noise of the full-resolution detail: the picture's, less the share 1 / reduction
+    # (in pixels) that each reduced pixel keeps of it.
+    reduction = image.shape[-2] * image.shape[-1] / (reduced.shape[-2] * reduced.shape[-1])
+    noise_variance = noise_level(image).square().mean(dim=1, keepdim=True)
+    detail_variance = noise_variance * (1.0 - 1.0 / reduction)
     weight = torch.ones_like(reduced[:, :1])
     if variance is not None:
-        spread = (MIXTURE_NOISE * noise.mean(dim=1, keepdim=True)) ** 2 + _LEVEL**2
+        spread = MIXTURE_NOISE**2 * detail_variance + _LEVEL**2
         weight = 1.0 / (1.0 + variance.to(image.device, image.dtype) / spread)
-    # The reduced picture's noise: the full picture's, of which the detail holds all but a
-    # share of 1 / reduction (in pixels).
-    reduction = image.shape[-2] * image.shape[-1] / (reduced.shape[-2] * reduced.shape[-1])
-    reduced_noise = noise.square().mean(dim=1, keepdim=True) / torch.sym_max(reduction - 1.0, 1.0)
-    ridge = (NOISE_RIDGE * reduced_noise).clamp_min(FIT_EPS)
-    layers = fit_layers(reduced, result, weight, ridge)
+    ridge = (NOISE_RIDGE * detail_variance).clamp_min(FIT_EPS)
     height, width = image.shape[-2:]
+    cell = fit_cell(height, width, *reduced.shape[-2:])
+    layers = fit_layers(reduced, result, weight, ridge, cell, traceable=band_rows is None)
     rows = torch.arange(height, device=image.device)
     size = (height, width)
     if band_rows is None:

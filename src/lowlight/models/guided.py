@@ -9,7 +9,7 @@ statistics with ``window_mean``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -157,7 +157,7 @@ def window_moments(
     result: torch.Tensor,
     weights: Sequence[torch.Tensor],
     radius: int,
-    cell: int = 1,
+    gather: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> list[torch.Tensor]:
     """The weighted moments a fit needs, averaged over each window, for each of ``weights``.
 
@@ -171,12 +171,12 @@ def window_moments(
         result: (B, 3, h, w).
         weights: each (B, 1, h, w) >= 0.
         radius: the window's radius, in cells.
-        cell: pixels are first gathered into cells of ``cell`` x ``cell`` (their moments
-            averaged; the last row and column of cells may be partial), and the fits are
-            made per cell: ``cell ** 2`` times fewer of them.
+        gather: gathers pixels into cells (averaging their moments), (B, 22, h, w) to
+            (B, 22, h', w'), before the windows are taken, so that the fits are made per
+            cell; None fits every pixel.
 
     Returns:
-        One (B, 22, ceil(h / cell), ceil(w / cell)) per weight.
+        One (B, 22, h', w') per weight ((B, 22, h, w) without ``gather``).
     """
     channels = [torch.ones_like(guide[:, 0])]
     channels += [guide[:, k] for k in range(3)] + [result[:, c] for c in range(3)]
@@ -186,8 +186,8 @@ def window_moments(
     moments = []
     for weight in weights:
         weighted = products * weight
-        if cell > 1:
-            weighted = F.avg_pool2d(weighted, cell, ceil_mode=True)
+        if gather is not None:
+            weighted = gather(weighted)
         moments.append(window_mean(weighted, radius))
     return moments
 
