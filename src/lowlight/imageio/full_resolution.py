@@ -273,19 +273,22 @@ def fit_layers(
     result_level = result.mean(dim=(2, 3), keepdim=True)
     centred = (reduced - guide_level, result - result_level)
     darker_weight = weight * (1.0 - brighter)
-    weights = [darker_weight, weight - darker_weight]
-    sides = window_moments(*centred, weights, FIT_RADIUS, to_cells)
-    both = sides[0] + sides[1]
+    darker, both = window_moments(*centred, [darker_weight, weight], FIT_RADIUS, to_cells)
+    masses = (darker[:, :1].clone(), both[:, :1] - darker[:, :1])
+    # A little of both sides' data steadies the fit of a window where the side has few
+    # pixels (moments of disjoint weights add up, so the brighter side's are both's less the
+    # darker's).
+    brighter_pooled = both.mul(1.0 + POOLED_WEIGHT).sub_(darker)
+    darker_pooled = darker.add_(both, alpha=POOLED_WEIGHT)
+    del both
     ridge = torch.as_tensor(ridge, dtype=reduced.dtype, device=reduced.device).reshape(-1, 1, 1)
     layers = []
-    for moments in sides:
-        # A little of both sides' data steadies the fit of a window where the side has few
-        # pixels; each cell's transform is then the mean of its windows', each weighted by
-        # how many of the side's own pixels it holds, so that a window without them has no
-        # say. Where no window around has any, the cell keeps its own window's fit, which is
-        # then the fit of both sides.
-        transforms = solve_affine(moments + POOLED_WEIGHT * both, ridge)
-        mass = moments[:, :1]
+    for moments, mass in zip((darker_pooled, brighter_pooled), masses, strict=True):
+        # Each cell's transform is the mean of its windows', each weighted by how many of the
+        # side's own pixels it holds, so that a window without them has no say. Where no
+        # window around has any, the cell keeps its own window's fit, which is then the fit
+        # of both sides.
+        transforms = solve_affine(moments, ridge)
         weighted = window_mean(mass * transforms, FIT_RADIUS) + FALLBACK_WEIGHT * transforms
         layer = weighted / (window_mean(mass, FIT_RADIUS) + FALLBACK_WEIGHT)
         layers.append(uncentre(layer, guide_level, result_level))

@@ -55,15 +55,19 @@ def window_mean(x: torch.Tensor, radius: int) -> torch.Tensor:
         tensor([[[[0.3333, 1.0000, 2.0000, 3.0000, 3.6667]]]])
     """
     side = 2 * radius + 1
+    if side == 1:
+        return x
     padded = F.pad(x, (radius, radius, radius, radius), mode="replicate")
     height, width = x.shape[-2:]
-    rows = padded[..., :height, :]
-    for offset in range(1, side):
-        rows = rows + padded[..., offset : offset + height, :]
-    total = rows[..., :width]
-    for offset in range(1, side):
-        total = total + rows[..., offset : offset + width]
-    return total / (side * side)
+    # Sums kept in place: the working memory is three copies of x, however many channels.
+    rows = padded[..., :height, :] + padded[..., 1 : 1 + height, :]
+    for offset in range(2, side):
+        rows += padded[..., offset : offset + height, :]
+    del padded
+    total = rows[..., :width] + rows[..., 1 : 1 + width]
+    for offset in range(2, side):
+        total += rows[..., offset : offset + width]
+    return total.div_(side * side)
 
 
 def guided_upsample(
@@ -184,8 +188,9 @@ def window_moments(
     channels += [result[:, c] * guide[:, k] for c in range(3) for k in range(3)]
     products = torch.stack(channels, dim=1)
     moments = []
-    for weight in weights:
-        weighted = products * weight
+    for number, weight in enumerate(weights, start=1):
+        # The last weight may take the products' own memory.
+        weighted = products.mul_(weight) if number == len(weights) else products * weight
         if gather is not None:
             weighted = gather(weighted)
         moments.append(window_mean(weighted, radius))
