@@ -98,9 +98,9 @@ then the fit of both sides): only where that side has (almost) no pixels nearby.
 FIT_EPS = 1e-5
 """The fit's ridge, at least: on dark pictures a window's colour variance is about 1e-4; much
 below this, its variations count as flat. Lower floors keep more of a clean dark picture's
-texture (the same photos darkened without noise: NIQE 3.66 at 3e-6 against 3.80, the full
-rendering's 3.53), but let the dark side of a sharp step glow by up to 11 levels (the step
-of ``tests/imageio/test_full_resolution.py``, reduced 6 times)."""
+texture (30 of the same photos darkened without noise: NIQE 3.66 at 3e-6 against 3.80, the
+full rendering's 3.53), but let the dark side of a sharp step glow by up to 11 levels (the
+step of ``tests/imageio/test_full_resolution.py``, reduced 6 times)."""
 NOISE_RIDGE = 2.0
 """The fit's ridge is this many times the variance of the noise in the full-resolution detail
 (the picture's noise, less the share 1 / reduction that the reduced picture keeps). The
