@@ -10,11 +10,12 @@ every frame), then encoded as 8-bit sRGB. Three clips at ``--size`` (default 384
 - cut: 16 frames over one photo, then 16 over another (a scene cut at frame 16);
 - static: 16 frames of one view, only the noise changing.
 
-Each is enhanced frame by frame (``time_constant=0``, the network on every frame),
-stabilised with the network on every frame, and stabilised as ``enhance_video`` does by
-default (on frames rendered fast, the network on every ``--network-interval``-th frame, the
-frames between through its transforms), through ``TemporalStabiliser``, quantised to 8 bits
-(before any video encoding, which would add its own differences). Reported:
+Each is enhanced frame by frame (``time_constant=0``, the network on every frame, no
+temporal denoising), stabilised with the network on every frame and no temporal denoising,
+and stabilised as ``enhance_video`` does by default (on frames rendered fast, the network on
+every ``--network-interval``-th frame, the frames between through its transforms; frames
+denoised over time), through ``TemporalStabiliser``, quantised to 8 bits (before any video
+encoding, which would add its own differences). Reported:
 
 - flicker: mean |change of the mean level| between consecutive frames (levels in [0, 1]),
   and its ratio to the input's flicker times the brightening gain (mean output level over
@@ -82,11 +83,11 @@ PAN_STEP = 2
 CUT = 16  # the frame the cut clip's second scene starts at
 LUMA = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
 # mode -> (time constant, None for the default; the network on every frame, or on as many as
-# --network-interval says)
+# --network-interval says; temporal denoising at its default, or none)
 MODES = {
-    "frame by frame": (0.0, True),
-    "stabilised, network every frame": (None, True),
-    "stabilised": (None, False),
+    "frame by frame": (0.0, True, False),
+    "stabilised, network every frame, not denoised": (None, True, False),
+    "stabilised": (None, False, True),
 }
 FLICKER_BAR, MEMORY_BAR = 1.5, 1.2
 
@@ -152,10 +153,11 @@ def clips(size: tuple[int, int]) -> dict[str, tuple[torch.Tensor, torch.Tensor]]
 
 
 def mode_options(mode: str, rendering: dict) -> dict:
-    """``enhance_video``'s time constant and network interval for ``mode``."""
-    time_constant, every_frame = MODES[mode]
+    """``enhance_video``'s time constant, network interval and denoising for ``mode``."""
+    time_constant, every_frame, denoised = MODES[mode]
     options = {} if time_constant is None else {"time_constant": time_constant}
-    return options | {"network_interval": 1 if every_frame else rendering["network_interval"]}
+    options["network_interval"] = 1 if every_frame else rendering["network_interval"]
+    return options if denoised else options | {"temporal_denoise": 0.0}
 
 
 def enhance_frames(model, frames: torch.Tensor, mode: str, rendering: dict) -> tuple:

@@ -21,6 +21,7 @@ from lowlight.inference import (
     choose_tile,
 )
 from lowlight.models import UnifiedLowLightEnhancer
+from lowlight.video.denoise import TEMPORAL_DENOISE
 from lowlight.video.stabiliser import TONE_TIME_CONSTANT, TemporalStabiliser
 
 __all__ = ["enhance_video", "VideoResult", "VIDEO_WORKING_SIZE", "NETWORK_INTERVAL"]
@@ -67,6 +68,7 @@ def enhance_video(
     working_size: int = VIDEO_WORKING_SIZE,
     network_interval: int = NETWORK_INTERVAL,
     preset: str = DEFAULT_PRESET,
+    temporal_denoise: float = TEMPORAL_DENOISE,
 ) -> VideoResult:
     """Enhance a video clip into an H.264 (yuv420p) file, frame by frame with steady tone.
 
@@ -98,6 +100,8 @@ def enhance_video(
         network_interval: frames rendered fast run the network on every this many frames and
             on the first of each scene; the frames between reuse the last one's transforms
             (``TemporalStabiliser``). 1 runs it on every frame.
+        temporal_denoise: how much of the previous denoised frame is averaged into each
+            frame where nothing moved (``TemporalDenoiser``), 0 to below 1; 0 for none.
         preset: x264's preset (``lowlight.imageio.video_writer.PRESETS``); slower ones make
             smaller files at the same ``crf``.
 
@@ -113,6 +117,8 @@ def enhance_video(
     choose_tile(1, 1, tile)
     choose_quality(1, 1, quality)
     check_working_size(working_size)
+    if not 0.0 <= temporal_denoise < 1.0:
+        raise LowlightError(f"temporal_denoise must be in [0, 1), got {temporal_denoise}")
     if network_interval < 1:
         raise LowlightError(
             f"the network interval must be at least 1 frame, got {network_interval}"
@@ -134,7 +140,10 @@ def enhance_video(
             disable=None if progress else True,
         )
         stabiliser = TemporalStabiliser(
-            model, time_constant=time_constant, network_interval=network_interval
+            model,
+            time_constant=time_constant,
+            network_interval=network_interval,
+            temporal_denoise=temporal_denoise,
         )
         options = {
             "tile": tile,

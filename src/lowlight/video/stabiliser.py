@@ -26,6 +26,7 @@ from lowlight.inference import (
 from lowlight.models import UnifiedLowLightEnhancer
 from lowlight.models.finishing import blend_strength, expose, per_image
 from lowlight.runners import TorchRunner
+from lowlight.video.denoise import TEMPORAL_DENOISE, TemporalDenoiser
 from lowlight.video.scene_cut import SceneCutDetector
 
 __all__ = ["TemporalStabiliser", "TONE_TIME_CONSTANT"]
@@ -58,6 +59,10 @@ class TemporalStabiliser:
             the first frame of each scene); the frames between are rendered through the
             transforms fitted on the last frame it ran on (``render_fast``), which costs a
             third of a frame the network runs on. 1 runs it on every frame.
+        temporal_denoise: how much of the denoised frame before each frame is averaged in
+            where nothing moved (``TemporalDenoiser``'s strength), before the frame is
+            enhanced; 0 for none. Frame by frame (``time_constant`` 0), frames are not
+            denoised over time either.
 
     Examples:
         >>> import torch, lowlight
@@ -75,12 +80,14 @@ class TemporalStabiliser:
         time_constant: float = TONE_TIME_CONSTANT,
         cut_detector: SceneCutDetector | None = None,
         network_interval: int = 1,
+        temporal_denoise: float = TEMPORAL_DENOISE,
     ) -> None:
         if not time_constant >= 0:
             raise ValueError(f"time_constant must be >= 0 seconds, got {time_constant}")
         if network_interval < 1:
             raise ValueError(f"network_interval must be at least 1 frame, got {network_interval}")
         self.network_interval = network_interval
+        self._denoiser = TemporalDenoiser(temporal_denoise if time_constant > 0 else 0.0)
         self._transforms: torch.Tensor | None = None
         self._reused = 0
         self._size: tuple[int, int] | None = None
@@ -166,14 +173,13 @@ class TemporalStabiliser:
                 self._weight = _frame_weight(interval, self.time_constant)
             self._last_seconds = seconds
             self._pending_update = True
-        if not fast:
-            self._transforms = None
-            options = {"tile": tile, "exposure": exposure, "strength": strength}
-            return enhance_tensor(
-                self.model, frame, quality=quality, working_size=working_size, **options
-            )
+        source, frame = frame, self._denoiser(frame)
         with torch.inference_mode():
-            if reuse:
+            if not fast:
+                self._transforms = None
+                options = {"tile": tile, "exposure": exposure, "working_size": working_size}
+                result = enhance_tensor(self.model, frame, quality=quality, **options)
+            elif reuse:
                 self._reused += 1
                 result = render_with(frame, self._transforms)
             else:
@@ -184,7 +190,7 @@ class TemporalStabiliser:
                 self._reused, self._size = 0, size
         if strength == 1.0:
             return result
-        return blend_strength(frame, result, per_image(strength, result))
+        return blend_strength(source, result, per_image(strength, result))
 
     def _on_input(self, module: nn.Module, args: tuple) -> None:
         """The first pass of each frame (the reduced one where there is one) updates the
