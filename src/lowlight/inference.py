@@ -277,7 +277,10 @@ def enhance_tensor(
 
 
 def render_fast(
-    run: Callable[[torch.Tensor], torch.Tensor], tensor: torch.Tensor, working_size: int
+    run: Callable[[torch.Tensor], torch.Tensor],
+    tensor: torch.Tensor,
+    working_size: int,
+    clean: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The fast quality: ``run`` (the network) on ``tensor`` reduced to ``working_size``,
     its result rendered at full resolution (``lowlight.imageio.full_resolution``).
@@ -286,6 +289,9 @@ def render_fast(
         run: maps (B, 3, h, w) in [0, 1] to its enhancement.
         tensor: (B, 3, H, W) in [0, 1].
         working_size: the longer side of the reduced picture.
+        clean: the same picture with less noise (a video frame denoised over time), to
+            render instead of ``tensor``; the network still sees ``tensor``, so that its
+            decisions do not depend on how much noise was taken out.
 
     Returns:
         ``(result, transforms)``: the (B, 3, H, W) result in [0, 1], and the transforms it
@@ -293,9 +299,10 @@ def render_fast(
         picture much like ``tensor`` (the next frame of a clip) without running the network.
     """
     height, width = tensor.shape[-2:]
+    shown = tensor if clean is None else clean
     reduced, variance = reduce_with_variance(tensor, reduced_shape(height, width, working_size))
-    transforms = fit_full_resolution(tensor, reduced, run(reduced), variance)
-    return render_with(tensor, transforms), transforms
+    transforms = fit_full_resolution(shown, reduced, run(reduced), variance)
+    return render_with(shown, transforms), transforms
 
 
 def enhance(

@@ -5,30 +5,30 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from lowlight.models.colour import LUMA_WEIGHTS
-
 __all__ = ["TemporalDenoiser", "TEMPORAL_DENOISE"]
 
 TEMPORAL_DENOISE = 0.5
 """The most the previous (denoised) frame weighs in a pixel where nothing moves: a recursive
 average then keeps (1 - w) / (1 + w) of a still scene's noise variance, a third. Chosen on the
 synthetic clips of ``benchmarks/video_stability.py`` at 1280x720 (working size 384, the network
-on every second frame), against no temporal denoising: the temporal noise of a still clip fell
-from 0.0199 to 0.0119, and on pans of 2 and 8 pixels a frame the RMS difference from the
-enhanced noise-free clip from 5.40 and 5.41 levels of 255 to 4.97 and 5.29. A weight of 0.75
-left 0.0071 on the still clip but smeared the pans' texture that lies below the noise (5.29 and
-5.73), 0.6 came between (0.0100; 5.04 and 5.42)."""
+on every second frame, frames denoised before rendering), against no temporal denoising: the
+temporal noise of a still clip fell from 0.0199 to 0.0116, and on pans of 2 and 8 pixels a
+frame the RMS difference from the enhanced noise-free clip went from 5.40 and 5.41 levels of
+255 to 5.09 and 5.41. A weight of 0.75 left 0.0069 on the still clip but smeared the pans'
+texture that lies below the noise (5.35 and 5.76)."""
 MOTION_BLOCK = 6
-"""Squared frame differences are averaged over blocks of about this many pixels square (2 x 2
+"""Squared frame differences, summed over the colour channels (a red object moving over green of
+the same luma changes no luma), are averaged over blocks of about this many pixels square (2 x 2
 pixels averaged, then 3 x 3 of those) before they are compared with the noise: texture that
 moves differs in the square even where the differences' signs would cancel out, and noise
 alone then varies the mean by about a quarter."""
-MOTION_NOISE = 2.0
+MOTION_NOISE = 3.0
 """A block whose mean squared difference is at most what noise alone gives keeps the full weight;
 at this many times that, it is taken as moving and keeps its new values (weight 0); the weight
-falls linearly between (3 smeared the 8-pixel pan a little more: 5.35 against 5.29)."""
-# The frame's noise is estimated on every this many rows (320 rows of a 1280x720 frame).
-_NOISE_STEP = 4
+falls linearly between (2 did as well on the clips above: pans 5.12 and 5.38, still 0.0117)."""
+# The frame's noise is estimated on about this many rows spread over it (over 80 000 samples
+# per channel at 1280x720).
+_NOISE_ROWS = 64
 # The median absolute deviation of Gaussian noise is this many standard deviations.
 _MAD_PER_SIGMA = 0.6745
 # The least noise a frame is taken to have: 8-bit rounding's (a level over sqrt(12)).
@@ -43,8 +43,8 @@ class TemporalDenoiser:
 
     Frames are sRGB-encoded, where the shot noise of a camera is about as strong in the
     shadows as in the lights (the encoding's slope roughly undoes its growth with the signal),
-    so one noise level serves the whole frame: the frame's own (``frame_noise``). A scene cut
-    changes every pixel and so restarts the average by itself.
+    so one noise level per channel serves the whole frame: the frame's own (``frame_noise``).
+    A scene cut changes every pixel and so restarts the average by itself.
 
     Args:
         strength: the weight of the past where nothing moves, in [0, 1); 0 passes frames
@@ -77,37 +77,31 @@ class TemporalDenoiser:
             or min(frame.shape[-2:]) < _MIN_SIDE
         ):
             return frame
-        luma = _luma(frame)
-        squares = F.avg_pool2d((luma - _luma(previous)).square(), 2, ceil_mode=True)
+        difference = frame - previous
+        squares = difference.square().sum(dim=1, keepdim=True)
+        squares = F.avg_pool2d(squares, 2, ceil_mode=True)
         squares = F.avg_pool2d(squares, 3, stride=1, padding=1, count_include_pad=False)
         squares = F.interpolate(
             squares, size=frame.shape[-2:], mode="bilinear", align_corners=False
         )
         # Noise alone: in both frames (the previous one holds less of it; counted in full).
-        noise = 2.0 * frame_noise(luma).square()
+        noise = 2.0 * frame_noise(frame).square().sum()
         still = (MOTION_NOISE * noise - squares) / ((MOTION_NOISE - 1.0) * noise)
         weight = self.strength * still.clamp(0.0, 1.0)
-        denoised = torch.lerp(frame, previous, weight)
+        denoised = torch.addcmul(frame, weight, difference, value=-1.0)
         self._previous = denoised
         return denoised
 
 
-def frame_noise(luma: torch.Tensor) -> torch.Tensor:
-    """The noise's standard deviation in a frame's luma (1, 1, H, W), robustly: a 0-d tensor.
+def frame_noise(frame: torch.Tensor) -> torch.Tensor:
+    """The noise's standard deviation in each channel of a frame (1, C, H, W), robustly: (C,).
 
-    The median absolute difference between horizontally neighbouring pixels on every
-    ``_NOISE_STEP``-th row, over 0.6745 and sqrt(2); edges and texture, being rarer, barely
-    move a median. At least 8-bit rounding's noise, so that a clean frame's motion test stays
-    finite.
+    The median absolute difference between horizontally neighbouring pixels on about
+    ``_NOISE_ROWS`` rows evenly spread, over 0.6745 and sqrt(2); edges and texture, being
+    rarer, barely move a median. At least 8-bit rounding's noise, so that a clean frame's
+    motion test stays finite.
     """
-    rows = luma[..., ::_NOISE_STEP, :]
-    neighbours = (rows[..., 1:] - rows[..., :-1]).abs().flatten()
-    noise = neighbours.median() / (_MAD_PER_SIGMA * 2**0.5)
+    rows = frame[0, :, :: max(1, frame.shape[-2] // _NOISE_ROWS), :]
+    neighbours = (rows[..., 1:] - rows[..., :-1]).abs().flatten(1)
+    noise = neighbours.median(dim=1).values / (_MAD_PER_SIGMA * 2**0.5)
     return noise.clamp_min(_ROUNDING_NOISE)
-
-
-def _luma(rgb: torch.Tensor) -> torch.Tensor:
-    """Rec. 601 luma (B, 1, H, W) of (B, 3, H, W), as one 1 x 1 convolution (several times
-    faster on a CPU than the weighted sum of three channel views)."""
-    weights = torch.tensor(LUMA_WEIGHTS, dtype=rgb.dtype, device=rgb.device)
-    return F.conv2d(rgb, weights.view(1, 3, 1, 1))

@@ -59,10 +59,11 @@ class TemporalStabiliser:
             the first frame of each scene); the frames between are rendered through the
             transforms fitted on the last frame it ran on (``render_fast``), which costs a
             third of a frame the network runs on. 1 runs it on every frame.
-        temporal_denoise: how much of the denoised frame before each frame is averaged in
-            where nothing moved (``TemporalDenoiser``'s strength), before the frame is
-            enhanced; 0 for none. Frame by frame (``time_constant`` 0), frames are not
-            denoised over time either.
+        temporal_denoise: in fast quality, how much of the denoised frame before each frame
+            is averaged in where nothing moved (``TemporalDenoiser``'s strength) before the
+            frame is rendered; the network's pass, which sets the tone, sees the frame as it
+            is. 0 for none. Frame by frame (``time_constant`` 0), frames are not denoised
+            over time either.
 
     Examples:
         >>> import torch, lowlight
@@ -173,7 +174,6 @@ class TemporalStabiliser:
                 self._weight = _frame_weight(interval, self.time_constant)
             self._last_seconds = seconds
             self._pending_update = True
-        source, frame = frame, self._denoiser(frame)
         with torch.inference_mode():
             if not fast:
                 self._transforms = None
@@ -181,16 +181,19 @@ class TemporalStabiliser:
                 result = enhance_tensor(self.model, frame, quality=quality, **options)
             elif reuse:
                 self._reused += 1
-                result = render_with(frame, self._transforms)
+                result = render_with(self._denoiser(frame), self._transforms)
             else:
                 runner = TorchRunner(self.model)
                 result, self._transforms = render_fast(
-                    lambda piece: runner(piece, exposure=exposure), frame, working_size
+                    lambda piece: runner(piece, exposure=exposure),
+                    frame,
+                    working_size,
+                    clean=self._denoiser(frame),
                 )
                 self._reused, self._size = 0, size
         if strength == 1.0:
             return result
-        return blend_strength(source, result, per_image(strength, result))
+        return blend_strength(frame, result, per_image(strength, result))
 
     def _on_input(self, module: nn.Module, args: tuple) -> None:
         """The first pass of each frame (the reduced one where there is one) updates the
