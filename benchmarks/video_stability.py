@@ -335,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights", default="", help="safetensors file (default: shipped)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--size", default="384x256", help="WxH of the stability clips")
-    parser.add_argument("--speed-frames", type=int, default=2)
+    parser.add_argument("--speed-frames", type=int, default=24)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--frames", type=int, default=6, help="memory: the short clip")
     parser.add_argument("--command-frames", type=int, default=48)
