@@ -149,8 +149,8 @@ def run(args: argparse.Namespace) -> int:
         raise LowlightError(f"{uris[0]} is a URI: URIs are read and written with --engine ray")
     choose_tile(1, 1, args.tile)  # reject a bad --tile or control before any work
     check_controls(args.exposure, args.strength)
-    check_working_size(working_size_of(args))
-    check_working_size(working_size_of(args, clip=True))
+    if args.working_size is not None:  # the defaults are in range
+        check_working_size(args.working_size)
     if not 0 <= args.crf <= 51:
         raise LowlightError(f"--crf must be between 0 and 51, got {args.crf}")
     extension = output_extension(args.format)

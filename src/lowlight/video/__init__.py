@@ -43,10 +43,11 @@ little in a 24th of a second. In full quality, frames that large or tiled take t
 from the same reduced pass, and the whole frame or its tiles then use the averaged ones.
 
 Per-pixel noise: the network denoises each frame on its own, so what noise it leaves differs
-from frame to frame and shimmers. Before a frame is enhanced, ``TemporalDenoiser`` averages it
-with the denoised frame before it wherever the two agree to within the noise (a
+from frame to frame and shimmers. Before a fast frame is rendered, ``TemporalDenoiser``
+averages it with the denoised frame before it wherever the two agree to within the noise (a
 motion-adaptive recursive filter); where something moved, the frame keeps its own pixels, and a
-scene cut restarts the average by itself. ``benchmarks/video_stability.py`` measures what is
+scene cut restarts the average by itself. The network's pass, which sets the tone, sees the
+frame as it is. ``benchmarks/video_stability.py`` measures what is
 left (temporal standard deviation on a static clip) and what motion costs.
 """
 

@@ -101,7 +101,8 @@ def enhance_video(
             on the first of each scene; the frames between reuse the last one's transforms
             (``TemporalStabiliser``). 1 runs it on every frame.
         temporal_denoise: how much of the previous denoised frame is averaged into each
-            frame where nothing moved (``TemporalDenoiser``), 0 to below 1; 0 for none.
+            frame rendered fast, where nothing moved, before it is rendered
+            (``TemporalDenoiser``), 0 to below 1; 0 for none.
         preset: x264's preset (``lowlight.imageio.video_writer.PRESETS``); slower ones make
             smaller files at the same ``crf``.
 

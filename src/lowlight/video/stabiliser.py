@@ -57,8 +57,8 @@ class TemporalStabiliser:
         cut_detector: says where a new scene starts (the averages then restart).
         network_interval: in fast quality, the network runs on every this many frames (and on
             the first frame of each scene); the frames between are rendered through the
-            transforms fitted on the last frame it ran on (``render_fast``), which costs a
-            third of a frame the network runs on. 1 runs it on every frame.
+            transforms fitted on the last frame it ran on (``render_fast``), which costs
+            less than half a frame the network runs on. 1 runs it on every frame.
         temporal_denoise: in fast quality, how much of the denoised frame before each frame
             is averaged in where nothing moved (``TemporalDenoiser``'s strength) before the
             frame is rendered; the network's pass, which sets the tone, sees the frame as it
