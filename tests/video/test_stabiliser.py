@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import numpy as np
 import pytest
 import torch
@@ -30,6 +33,17 @@ def _flicker(frames: list[torch.Tensor]) -> float:
     """Mean absolute change of the mean level between consecutive frames."""
     levels = torch.stack([frame.mean() for frame in frames])
     return float(levels.diff().abs().mean())
+
+
+@contextlib.contextmanager
+def _network_inputs(model: torch.nn.Module) -> Iterator[list[torch.Size]]:
+    """The (H, W) of every picture ``model`` is run on inside the ``with`` block."""
+    sizes: list[torch.Size] = []
+    handle = model.register_forward_pre_hook(lambda _, args: sizes.append(args[0].shape[-2:]))
+    try:
+        yield sizes
+    finally:
+        handle.remove()
 
 
 def _hooks(model: torch.nn.Module) -> int:
@@ -113,12 +127,8 @@ def test_fast_frames_take_their_decisions_from_the_one_reduced_pass() -> None:
 
     model = load_model()
     frames = _batches(dark_frames(16, size=(72, 96)))
-    sizes = []
-    handle = model.register_forward_pre_hook(lambda _, args: sizes.append(args[0].shape[-2:]))
-    try:
+    with _network_inputs(model) as sizes:
         fast = _enhanced(model, frames, quality="fast", working_size=48)
-    finally:
-        handle.remove()
     assert sizes == [torch.Size([36, 48])] * 16
     frame_by_frame = _enhanced(model, frames, 0.0, quality="fast", working_size=48)
     assert _flicker(fast) < 0.75 * _flicker(frame_by_frame)
@@ -129,21 +139,16 @@ def test_fast_frames_between_network_passes_reuse_its_transforms() -> None:
 
     model = load_model()
     frames = _batches(dark_frames(8, size=(72, 96)))
-    sizes = []
-    handle = model.register_forward_pre_hook(lambda _, args: sizes.append(args[0].shape[-2:]))
-    try:
-        fast = {"quality": "fast", "working_size": 48, "temporal_denoise": 0.0}
-        every = _enhanced(model, frames, **fast)
-        del sizes[:]
+    fast = {"quality": "fast", "working_size": 48, "temporal_denoise": 0.0}
+    every = _enhanced(model, frames, **fast)
+    with _network_inputs(model) as sizes:
         second = _enhanced(model, frames, network_interval=2, **fast)
-        assert sizes == [torch.Size([36, 48])] * 4  # frames 0, 2, 4 and 6
-        # A new scene runs the network at once: frames 0, 1 (the cut) and 5.
-        del sizes[:]
-        cut = _batches(dark_frames(6, size=(72, 96), cut_at=1))
+    assert sizes == [torch.Size([36, 48])] * 4  # frames 0, 2, 4 and 6
+    # A new scene runs the network at once: frames 0, 1 (the cut) and 5.
+    cut = _batches(dark_frames(6, size=(72, 96), cut_at=1))
+    with _network_inputs(model) as sizes:
         _enhanced(model, cut, network_interval=4, quality="fast", working_size=48)
-        assert len(sizes) == 3
-    finally:
-        handle.remove()
+    assert len(sizes) == 3
     # A frame rendered through the last one's transforms differs from its own rendering by
     # less than the noise alone moves consecutive frames' own renderings (1.5 against 3.0
     # levels of 255 at most), and flickers no more.
