@@ -10,9 +10,12 @@ every frame), then encoded as 8-bit sRGB. Three clips at ``--size`` (default 384
 - cut: 16 frames over one photo, then 16 over another (a scene cut at frame 16);
 - static: 16 frames of one view, only the noise changing.
 
-Each is enhanced frame by frame (``time_constant=0``) and stabilised (the default), through
-``TemporalStabiliser`` as ``lowlight.enhance_video`` does, quantised to 8 bits (before any
-video encoding, which would add its own differences). Reported:
+Each is enhanced frame by frame (``time_constant=0``, the network on every frame, no
+temporal denoising), stabilised with the network on every frame and no temporal denoising,
+and stabilised as ``enhance_video`` does by default (on frames rendered fast, the network on
+every ``--network-interval``-th frame, the frames between through its transforms; frames
+denoised over time), through ``TemporalStabiliser``, quantised to 8 bits (before any video
+encoding, which would add its own differences). Reported:
 
 - flicker: mean |change of the mean level| between consecutive frames (levels in [0, 1]),
   and its ratio to the input's flicker times the brightening gain (mean output level over
@@ -32,11 +35,13 @@ video encoding, which would add its own differences). Reported:
   a 320x180 clip of ``--frames`` frames, and one ten times longer; the bar is 1.2x.
 
     python benchmarks/video_stability.py [--weights FILE] [--threads 2] [--size 384x256]
-        [--quality auto|fast|full] [--working-size 768] [--stability-only]
+        [--quality auto|fast|full] [--working-size 384] [--network-interval 2]
+        [--stability-only]
 
-``--quality`` and ``--working-size`` are those of ``lowlight enhance`` and apply to every clip:
-at the default 384x256 the clips are rendered in full; at ``--size 1280x720`` (the photos are
-enlarged as needed) ``auto`` renders them fast.
+``--quality``, ``--working-size`` and ``--network-interval`` are those of ``enhance_video``
+(defaults as there) and apply to every clip: at the default 384x256 the clips are rendered in
+full (the interval then changes nothing); at ``--size 1280x720`` (the photos are enlarged as
+needed) ``auto`` renders them fast.
 
 Prints Markdown tables (with the machine they ran on, ``machine.py``) and writes JSON to
 ``benchmarks/results/video_stability.json``. Needs PyAV (``lowlight[video]``) and
@@ -68,6 +73,7 @@ import lowlight
 from lowlight.imageio.arrays import from_batch
 from lowlight.imageio.samples import to_samples
 from lowlight.video import TemporalStabiliser
+from lowlight.video.pipeline import NETWORK_INTERVAL, VIDEO_WORKING_SIZE
 
 RATE = 24
 EXPOSURE = 1 / 20
@@ -76,7 +82,13 @@ READ_NOISE = 2.5
 PAN_STEP = 2
 CUT = 16  # the frame the cut clip's second scene starts at
 LUMA = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
-MODES = {"frame by frame": 0.0, "stabilised": None}
+# mode -> (time constant, None for the default; the network on every frame, or on as many as
+# --network-interval says; temporal denoising at its default, or none)
+MODES = {
+    "frame by frame": (0.0, True, False),
+    "stabilised, network every frame, not denoised": (None, True, False),
+    "stabilised": (None, False, True),
+}
 FLICKER_BAR, MEMORY_BAR = 1.5, 1.2
 
 _MEMORY_CHILD = (
@@ -140,15 +152,22 @@ def clips(size: tuple[int, int]) -> dict[str, tuple[torch.Tensor, torch.Tensor]]
     }
 
 
-def enhance_frames(
-    model, frames: torch.Tensor, time_constant: float | None, rendering: dict
-) -> tuple:
-    """Frames enhanced in order as ``enhance_video`` does, quantised to 8 bits; the cuts."""
+def mode_options(mode: str, rendering: dict) -> dict:
+    """``enhance_video``'s time constant, network interval and denoising for ``mode``."""
+    time_constant, every_frame, denoised = MODES[mode]
     options = {} if time_constant is None else {"time_constant": time_constant}
+    options["network_interval"] = 1 if every_frame else rendering["network_interval"]
+    return options if denoised else options | {"temporal_denoise": 0.0}
+
+
+def enhance_frames(model, frames: torch.Tensor, mode: str, rendering: dict) -> tuple:
+    """Frames enhanced in order as ``enhance_video`` does, quantised to 8 bits; the cuts."""
+    options = mode_options(mode, rendering)
+    size = {key: rendering[key] for key in ("quality", "working_size")}
     results = []
     with TemporalStabiliser(model, **options) as stabiliser:
         for index, frame in enumerate(frames):
-            enhanced = stabiliser.enhance(frame[None], index / RATE, **rendering)
+            enhanced = stabiliser.enhance(frame[None], index / RATE, **size)
             results.append(torch.from_numpy(to_samples(from_batch(enhanced), 8)))
     return torch.stack(results).permute(0, 3, 1, 2).float() / 255, stabiliser.cuts
 
@@ -171,9 +190,9 @@ def stability(model, size: tuple[int, int], rendering: dict) -> list[dict]:
         if name == "static":
             rows[-1]["temporal_std"] = float(dark.std(dim=0).mean())
         levels = {}
-        for mode, time_constant in MODES.items():
+        for mode in MODES:
             start = time.perf_counter()
-            output, cuts = enhance_frames(model, dark, time_constant, rendering)
+            output, cuts = enhance_frames(model, dark, mode, rendering)
             seconds = time.perf_counter() - start
             levels[mode] = output.mean(dim=(1, 2, 3))
             gain = float(output.mean() / dark.mean())
@@ -210,13 +229,15 @@ def speed(model, folder: Path, frames: int, repeats: int, rendering: dict) -> di
     dark = underexpose(pan(photo("rocket", 2.2), frames, (720, 1280), PAN_STEP), 7)
     write_clip(clip, dark)
     write_clip(first, dark[:1])
-    lowlight.enhance_video(first, folder / "warm-up.mp4", model=model, **rendering)
+    size = {key: rendering[key] for key in ("quality", "working_size")}
+    lowlight.enhance_video(first, folder / "warm-up.mp4", model=model, **size)
     rates: dict[str, list[float]] = {mode: [] for mode in MODES}
     for _ in range(repeats):
-        for mode, time_constant in MODES.items():
-            options = {} if time_constant is None else {"time_constant": time_constant}
+        for mode in MODES:
+            options = mode_options(mode, rendering) | {"quality": rendering["quality"]}
+            options["working_size"] = rendering["working_size"]
             start = time.perf_counter()
-            lowlight.enhance_video(clip, folder / "out.mp4", model=model, **options, **rendering)
+            lowlight.enhance_video(clip, folder / "out.mp4", model=model, **options)
             rates[mode].append(frames / (time.perf_counter() - start))
     return {mode: statistics.median(values) for mode, values in rates.items()}
 
@@ -273,6 +294,7 @@ def report(
     rendering: dict,
 ) -> None:
     quality = f"quality {rendering['quality']}, working size {rendering['working_size']}"
+    quality += f", network interval {rendering['network_interval']} (fast frames)"
     print(f"Temporal stability at {size[1]}x{size[0]}, {RATE} fps, {quality}")
     print(f"on {summary(machine)}")
     print("| clip | mode | flicker | gain | flicker / (input's x gain) | MABD | cuts |")
@@ -313,12 +335,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights", default="", help="safetensors file (default: shipped)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--size", default="384x256", help="WxH of the stability clips")
-    parser.add_argument("--speed-frames", type=int, default=2)
+    parser.add_argument("--speed-frames", type=int, default=24)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--frames", type=int, default=6, help="memory: the short clip")
     parser.add_argument("--command-frames", type=int, default=48)
     parser.add_argument("--quality", choices=("auto", "fast", "full"), default="auto")
-    parser.add_argument("--working-size", type=int, default=768)
+    parser.add_argument("--working-size", type=int, default=VIDEO_WORKING_SIZE)
+    parser.add_argument("--network-interval", type=int, default=NETWORK_INTERVAL)
     parser.add_argument("--stability-only", action="store_true", help="leave out speed and memory")
     parser.add_argument("--json", type=Path, help="default: results/video_stability[-SIZE].json")
     args = parser.parse_args(argv)
@@ -332,7 +355,11 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     width, height = (int(side) for side in args.size.split("x"))
     model = lowlight.load_model(args.weights or None)
-    rendering = {"quality": args.quality, "working_size": args.working_size}
+    rendering = {
+        "quality": args.quality,
+        "working_size": args.working_size,
+        "network_interval": args.network_interval,
+    }
     with torch.inference_mode():
         rows = stability(model, (height, width), rendering)
     rates = command = peaks = None
@@ -353,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
         "size": args.size,
         "quality": args.quality,
         "working_size": args.working_size,
+        "network_interval": args.network_interval,
         "stability": rows,
         "bars": {"flicker_ratio": FLICKER_BAR, "memory_ratio": MEMORY_BAR},
     }

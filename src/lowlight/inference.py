@@ -23,10 +23,11 @@ from tqdm import tqdm
 from lowlight.errors import LowlightError
 from lowlight.imageio.arrays import ImageLike, from_batch, image_to_rgb, rgb_like, to_batch
 from lowlight.imageio.full_resolution import (
+    fit_full_resolution,
     reduce_to,
     reduce_with_variance,
     reduced_shape,
-    render_full_resolution,
+    render_with,
 )
 from lowlight.imageio.tiling import tile_process, tile_starts
 from lowlight.imageio.tone import match_level, match_low_frequencies
@@ -37,6 +38,7 @@ from lowlight.runners import Runner, TorchRunner, choose_backend, load_runner, r
 __all__ = [
     "enhance",
     "enhance_tensor",
+    "render_fast",
     "check_controls",
     "check_working_size",
     "choose_quality",
@@ -261,21 +263,46 @@ def enhance_tensor(
                 return result
 
             if rendering == "fast":
-                size = reduced_shape(height, width, working_size)
-                reduced, variance = reduce_with_variance(tensor, size)
+                result, _ = render_fast(run_counted, tensor, working_size)
             else:
-                reduced, variance = working_picture(tensor, working_size), None
-            tone = run_counted(reduced)
-            if rendering == "fast":
-                result = render_full_resolution(tensor, reduced, tone, variance)
-            elif tiled:
-                pieces = tile_process(run_counted, tensor, tile=chosen, overlap=overlap)
-                result = match_level(match_low_frequencies(pieces, tone), tone)
-            else:
-                result = match_level(run_counted(tensor), tone)
+                tone = run_counted(working_picture(tensor, working_size))
+                if tiled:
+                    pieces = tile_process(run_counted, tensor, tile=chosen, overlap=overlap)
+                    result = match_level(match_low_frequencies(pieces, tone), tone)
+                else:
+                    result = match_level(run_counted(tensor), tone)
         if strength == 1.0:
             return result
         return blend_strength(tensor, result, per_image(strength, result))
+
+
+def render_fast(
+    run: Callable[[torch.Tensor], torch.Tensor],
+    tensor: torch.Tensor,
+    working_size: int,
+    clean: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The fast quality: ``run`` (the network) on ``tensor`` reduced to ``working_size``,
+    its result rendered at full resolution (``lowlight.imageio.full_resolution``).
+
+    Args:
+        run: maps (B, 3, h, w) in [0, 1] to its enhancement.
+        tensor: (B, 3, H, W) in [0, 1].
+        working_size: the longer side of the reduced picture.
+        clean: the same picture with less noise (a video frame denoised over time), to
+            render instead of ``tensor``; the network still sees ``tensor``, so that its
+            decisions do not depend on how much noise was taken out.
+
+    Returns:
+        ``(result, transforms)``: the (B, 3, H, W) result in [0, 1], and the transforms it
+        was rendered with (``fit_full_resolution``), which ``render_with`` can apply to a
+        picture much like ``tensor`` (the next frame of a clip) without running the network.
+    """
+    height, width = tensor.shape[-2:]
+    shown = tensor if clean is None else clean
+    reduced, variance = reduce_with_variance(tensor, reduced_shape(height, width, working_size))
+    transforms = fit_full_resolution(shown, reduced, run(reduced), variance)
+    return render_with(shown, transforms), transforms
 
 
 def enhance(

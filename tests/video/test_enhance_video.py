@@ -109,10 +109,15 @@ def test_large_frames_are_rendered_fast(fresh_model, tmp_path) -> None:
     sizes = []
     hook = fresh_model.register_forward_pre_hook(lambda _, a: sizes.append(a[0].shape[-2:]))
     try:
+        every = _enhance(
+            clip, tmp_path / "every.mp4", fresh_model, working_size=64, network_interval=1
+        )
         result = _enhance(clip, tmp_path / "out.mp4", fresh_model, working_size=64)
     finally:
         hook.remove()
-    assert result.frames == 3 and sizes == [torch.Size([48, 64])] * 3  # 128 > 1.5 x 64
+    # 128 > 1.5 x 64: fast, the network on every frame, then by default on every second one.
+    assert every.frames == result.frames == 3
+    assert sizes == [torch.Size([48, 64])] * (3 + 2)
     with pytest.raises(LowlightError, match="unknown quality"):
         _enhance(clip, tmp_path / "bad.mp4", fresh_model, quality="best")
 
@@ -201,3 +206,13 @@ def test_the_reader_describes_the_clip(panning_clip) -> None:
         assert (info.width, info.height, info.frames) == (64, 48, 48)
         assert info.frame_rate == 24 and info.audio_codec == "aac"
         assert info.time_base > 0 and isinstance(info.time_base, Fraction)
+
+
+def test_the_preset_trades_encoding_time_for_size(fresh_model, tmp_path) -> None:
+    clip = write_clip(tmp_path / "in.mp4", dark_frames(6, size=(96, 128)))
+    _enhance(clip, tmp_path / "quick.mp4", fresh_model, preset="ultrafast")
+    _enhance(clip, tmp_path / "small.mp4", fresh_model, preset="slow")
+    assert (tmp_path / "small.mp4").stat().st_size < (tmp_path / "quick.mp4").stat().st_size
+    with pytest.raises(LowlightError, match="unknown preset"):
+        _enhance(clip, tmp_path / "bad.mp4", fresh_model, preset="instant")
+    assert not (tmp_path / "bad.mp4").exists()

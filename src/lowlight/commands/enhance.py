@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from tqdm import tqdm
 from lowlight.cluster.locations import is_uri
 from lowlight.commands.closing_line import summary
 from lowlight.commands.enhance_on_ray import add_ray_options, check_ray_options, run_on_ray
-from lowlight.commands.options import add_model_options, add_quality_options
+from lowlight.commands.options import add_model_options, add_quality_options, working_size_of
 from lowlight.commands.quality_note import QualityNote
 from lowlight.devices import parse_device
 from lowlight.errors import LowlightError
@@ -27,7 +28,7 @@ from lowlight.image_files import (
 from lowlight.imageio import Job, find_inputs, plan_jobs
 from lowlight.imageio.batch import is_video
 from lowlight.imageio.pyav import import_av
-from lowlight.imageio.video_writer import DEFAULT_CRF
+from lowlight.imageio.video_writer import DEFAULT_CRF, DEFAULT_PRESET, PRESETS
 from lowlight.inference import check_controls, check_working_size, choose_tile
 from lowlight.models import UnifiedLowLightEnhancer
 from lowlight.runners import BACKENDS, Runner, TorchRunner, load_runner
@@ -61,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "-o", "--output", required=True, metavar="OUTDIR", help="folder to write results to"
     )
     add_model_options(parser)
-    add_quality_options(parser)
+    add_quality_options(parser, clips=True)
     parser.add_argument(
         "--exposure",
         type=float,
@@ -84,6 +85,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="Q",
         help=f"video quality: x264's constant rate factor, 0 (lossless) to 51 (default "
         f"{DEFAULT_CRF}, close to transparent; +6 about halves the size)",
+    )
+    parser.add_argument(
+        "--preset",
+        choices=PRESETS,
+        default=DEFAULT_PRESET,
+        metavar="NAME",
+        help=f"video encoding speed: x264's preset, {', '.join(PRESETS)} (default "
+        f"{DEFAULT_PRESET}, made for real time; slower ones make smaller files at the same "
+        "--crf)",
     )
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
     parser.add_argument(
@@ -139,7 +149,8 @@ def run(args: argparse.Namespace) -> int:
         raise LowlightError(f"{uris[0]} is a URI: URIs are read and written with --engine ray")
     choose_tile(1, 1, args.tile)  # reject a bad --tile or control before any work
     check_controls(args.exposure, args.strength)
-    check_working_size(args.working_size)
+    if args.working_size is not None:  # the defaults are in range
+        check_working_size(args.working_size)
     if not 0 <= args.crf <= 51:
         raise LowlightError(f"--crf must be between 0 and 51, got {args.crf}")
     extension = output_extension(args.format)
@@ -165,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
     runner = load_runner(args.weights, backend, parse_device(args.device), say=say)
     video_model = _video_model(runner, args) if videos else None
     say(f"backend {runner.description}")
-    note = QualityNote(args.quality, args.working_size, say)
+    note = QualityNote(args.quality, say)
     failed = 0
     # disable=None: the bar is drawn on a terminal only. It advances when a file is done.
     unit = "file" if videos else "image"
@@ -221,7 +232,8 @@ def _enhance_file(
             from lowlight.imageio.video_reader import VideoReader
 
             with VideoReader(job.source) as reader:
-                note(job.source, reader.info.height, reader.info.width)
+                size = working_size_of(args, clip=True)
+                note(job.source, reader.info.height, reader.info.width, size)
         _enhance_video(job, video_model, args)
         return
     controls = Controls(
@@ -230,9 +242,10 @@ def _enhance_file(
         args.strength,
         progress=not args.quiet,
         quality=args.quality,
-        working_size=args.working_size,
+        working_size=working_size_of(args),
     )
-    enhance_image_file(job.source, job.target, runner, controls, on_read=note)
+    on_read = functools.partial(note, working_size=controls.working_size)
+    enhance_image_file(job.source, job.target, runner, controls, on_read=on_read)
 
 
 def _enhance_video(job: Job, model: UnifiedLowLightEnhancer, args: argparse.Namespace) -> None:
@@ -256,7 +269,8 @@ def _options(model: UnifiedLowLightEnhancer, args: argparse.Namespace) -> dict:
         "exposure": args.exposure,
         "strength": args.strength,
         "quality": args.quality,
-        "working_size": args.working_size,
+        "working_size": working_size_of(args, clip=True),
+        "preset": args.preset,
     }
 
 

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 
 from lowlight.commands.closing_line import summary
+from lowlight.commands.options import working_size_of
 from lowlight.commands.quality_note import auto_rule
 from lowlight.errors import LowlightError
 
@@ -87,7 +88,7 @@ def run_on_ray(args: argparse.Namespace, say: Callable[[str], None]) -> int:
     from lowlight.cluster import enhance_on_ray
 
     if args.quality == "auto":
-        say(f"quality auto: {auto_rule(args.working_size)}")
+        say(f"quality auto: {auto_rule(working_size_of(args))}")
 
     result = enhance_on_ray(
         args.inputs,
@@ -99,7 +100,7 @@ def run_on_ray(args: argparse.Namespace, say: Callable[[str], None]) -> int:
         exposure=args.exposure,
         strength=args.strength,
         quality=args.quality,
-        working_size=args.working_size,
+        working_size=working_size_of(args),
         format=args.format,
         allow_same_folder=args.allow_same_folder,
         skip_existing=args.skip_existing,

@@ -11,8 +11,9 @@ from lowlight.inference import (
     WORKING_SIZE,
     WORKING_SIZE_RANGE,
 )
+from lowlight.video.pipeline import VIDEO_WORKING_SIZE
 
-__all__ = ["add_model_options", "add_quality_options", "add_weights_option"]
+__all__ = ["add_model_options", "add_quality_options", "add_weights_option", "working_size_of"]
 
 
 def add_weights_option(parser: argparse.ArgumentParser) -> None:
@@ -34,8 +35,11 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_quality_options(parser: argparse.ArgumentParser) -> None:
-    """Add ``--quality {auto,fast,full}`` and ``--working-size N``: how pictures are rendered."""
+def add_quality_options(parser: argparse.ArgumentParser, clips: bool = False) -> None:
+    """Add ``--quality {auto,fast,full}`` and ``--working-size N``: how pictures are rendered.
+
+    With ``clips`` the working size's default is left to ``working_size_of``, which gives
+    video clips a smaller one than pictures."""
     threshold = round(AUTO_FAST_RATIO * WORKING_SIZE)
     parser.add_argument(
         "--quality",
@@ -48,12 +52,23 @@ def add_quality_options(parser: argparse.ArgumentParser) -> None:
         "full below",
     )
     low, high = WORKING_SIZE_RANGE
+    default = f"default {WORKING_SIZE}: 768x512, 0.39 megapixels, for a 3:2 photo"
+    if clips:
+        default += f"; {VIDEO_WORKING_SIZE} for video clips, which are then fast over "
+        default += f"{round(AUTO_FAST_RATIO * VIDEO_WORKING_SIZE)} pixels"
     parser.add_argument(
         "--working-size",
         type=int,
-        default=WORKING_SIZE,
+        default=None if clips else WORKING_SIZE,
         metavar="N",
         help=f"the longer side, in pixels, of the reduced picture the fast quality runs the "
         f"network on, and whose pass sets the tone of large pictures in either quality "
-        f"({low} to {high}; default {WORKING_SIZE}: 768x512, 0.39 megapixels, for a 3:2 photo)",
+        f"({low} to {high}; {default})",
     )
+
+
+def working_size_of(args: argparse.Namespace, clip: bool = False) -> int:
+    """``--working-size`` as asked, else the default of pictures or (``clip``) of video clips."""
+    if args.working_size is not None:
+        return args.working_size
+    return VIDEO_WORKING_SIZE if clip else WORKING_SIZE

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from lowlight.imageio.batch import is_video
 from lowlight.inference import AUTO_FAST_RATIO, choose_quality
 
 __all__ = ["QualityNote", "auto_rule"]
@@ -25,27 +26,28 @@ class QualityNote:
     the rule it follows; silent for a quality that was asked for.
 
     Example:
-        >>> note = QualityNote("auto", 768, print)
-        >>> note(Path("IMG_1.jpg"), 3024, 4032)
+        >>> note = QualityNote("auto", print)
+        >>> note(Path("IMG_1.jpg"), 3024, 4032, working_size=768)
         quality auto: fast for IMG_1.jpg (4032x3024) and all pictures over 1152 pixels long
-        >>> note(Path("small.png"), 400, 600)
+        >>> note(Path("small.png"), 400, 600, working_size=768)
     """
 
-    def __init__(self, quality: str, working_size: int, say: Callable[[str], None]) -> None:
-        self.quality, self.working_size, self.say = quality, working_size, say
+    def __init__(self, quality: str, say: Callable[[str], None]) -> None:
+        self.quality, self.say = quality, say
         self.said = quality != "auto"
 
-    def __call__(self, source: Path, height: int, width: int) -> None:
-        """Note the quality of the picture ``source`` (``height`` x ``width`` pixels), if it
-        is the run's first."""
+    def __call__(self, source: Path, height: int, width: int, working_size: int) -> None:
+        """Note the quality of the picture or clip ``source`` (``height`` x ``width``
+        pixels) at ``working_size``, if it is the run's first."""
         if self.said:
             return
         self.said = True
-        chosen = choose_quality(height, width, self.quality, self.working_size)
+        chosen = choose_quality(height, width, self.quality, working_size)
         which = "over" if chosen == "fast" else "up to"
+        kind = "clips" if is_video(source) else "pictures"
         self.say(
-            f"quality auto: {chosen} for {source.name} ({width}x{height}) and all pictures "
-            f"{which} {_threshold(self.working_size)} pixels long"
+            f"quality auto: {chosen} for {source.name} ({width}x{height}) and all {kind} "
+            f"{which} {_threshold(working_size)} pixels long"
         )
 
 

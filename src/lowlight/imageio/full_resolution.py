@@ -54,6 +54,8 @@ __all__ = [
     "reduce_to",
     "render_reduced",
     "render_full_resolution",
+    "fit_full_resolution",
+    "render_with",
     "upsample_rows",
     "fit_layers",
     "fit_cell",
@@ -316,7 +318,8 @@ def render_full_resolution(
     variance: torch.Tensor | None = None,
     band_rows: int | None = BAND_ROWS,
 ) -> torch.Tensor:
-    """``result``, computed from ``reduced``, rendered at the size of ``image``.
+    """``result``, computed from ``reduced``, rendered at the size of ``image``: the
+    transforms of ``fit_full_resolution`` applied by ``render_with``.
 
     Args:
         image: (B, 3, H, W) in [0, 1], the full-resolution picture.
@@ -330,6 +333,20 @@ def render_full_resolution(
     Returns:
         (B, 3, H, W) in [0, 1], ``image``'s dtype and device.
     """
+    layers = fit_full_resolution(image, reduced, result, variance, traceable=band_rows is None)
+    return render_with(image, layers, band_rows)
+
+
+def fit_full_resolution(
+    image: torch.Tensor,
+    reduced: torch.Tensor,
+    result: torch.Tensor,
+    variance: torch.Tensor | None = None,
+    traceable: bool = False,
+) -> torch.Tensor:
+    """The transforms that render ``result`` at the size of ``image`` (``fit_layers``'s
+    layers, on ``image``'s device and dtype); arguments as for ``render_full_resolution``,
+    ``traceable`` as for ``fit_layers`` (True in the exported graph)."""
     if reduced.shape != result.shape or reduced.shape[:2] != image.shape[:2]:
         raise ValueError(
             f"expected image (B, 3, H, W) with reduced and result (B, 3, h, w), got "
@@ -347,9 +364,18 @@ def render_full_resolution(
         spread = MIXTURE_NOISE**2 * detail_variance + _LEVEL**2
         weight = 1.0 / (1.0 + variance.to(image.device, image.dtype) / spread)
     ridge = (NOISE_RIDGE * detail_variance).clamp_min(FIT_EPS)
+    cell = fit_cell(*image.shape[-2:], *reduced.shape[-2:])
+    return fit_layers(reduced, result, weight, ridge, cell, traceable)
+
+
+def render_with(
+    image: torch.Tensor, layers: torch.Tensor, band_rows: int | None = BAND_ROWS
+) -> torch.Tensor:
+    """``image`` (B, 3, H, W) in [0, 1] through the transforms ``layers`` fitted on it, or on
+    a picture of the same size that looks much like it (the previous frame of a clip), by
+    ``fit_full_resolution``: (B, 3, H, W) in [0, 1]. ``band_rows`` as for
+    ``render_full_resolution``."""
     height, width = image.shape[-2:]
-    cell = fit_cell(height, width, *reduced.shape[-2:])
-    layers = fit_layers(reduced, result, weight, ridge, cell, traceable=band_rows is None)
     rows = torch.arange(height, device=image.device)
     size = (height, width)
     if band_rows is None:

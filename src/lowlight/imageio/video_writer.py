@@ -20,7 +20,14 @@ from lowlight.imageio.atomic import atomic_path
 from lowlight.imageio.pyav import conversion_flags, import_av
 from lowlight.imageio.video_reader import VideoInfo
 
-__all__ = ["VideoWriter", "video_output_path", "VIDEO_CONTAINERS", "DEFAULT_CRF"]
+__all__ = [
+    "VideoWriter",
+    "video_output_path",
+    "VIDEO_CONTAINERS",
+    "DEFAULT_CRF",
+    "DEFAULT_PRESET",
+    "PRESETS",
+]
 
 VIDEO_CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".avi": "avi"}
 """The containers written, by file extension (PyAV's format names)."""
@@ -28,7 +35,22 @@ VIDEO_CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matros
 _REPLACED_SUFFIXES = {".webm": ".mp4"}
 DEFAULT_CRF = 18
 """x264's constant rate factor: 18 is close to visually lossless; lower is better and larger."""
-_PRESET = "medium"
+PRESETS = (
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+)
+"""x264's presets, fastest first: slower ones make smaller files at the same quality."""
+DEFAULT_PRESET = "veryfast"
+"""x264's real-time preset: on an enhanced 1280x720 clip at CRF 18 it encoded a frame in 20 ms on
+2 threads against 76 ms with "medium" (a quarter of the time of a whole enhanced frame), in a file
+8 % smaller, at 39.9 dB from the frames against 42.3 dB (chroma subsampling included)."""
 # AVI stores no presentation timestamps: reordered (B) frames would come back out of order.
 _NO_REORDERING = frozenset({"avi"})
 # FFmpeg's code for limited ("TV") range, which yuv420p H.264 is written in.
@@ -55,6 +77,7 @@ class VideoWriter:
             needs even ones).
         audio_stream: the source's sound stream (``VideoReader.audio_stream``) or None.
         crf: x264's constant rate factor, 0 (lossless) to 51.
+        preset: x264's preset (``PRESETS``): how long it searches for a smaller file.
 
     Attributes:
         audio: what happens to the sound: ``"copied"``, ``"re-encoded to AAC"`` (the
@@ -67,6 +90,7 @@ class VideoWriter:
         info: VideoInfo,
         audio_stream: Any = None,
         crf: int = DEFAULT_CRF,
+        preset: str = DEFAULT_PRESET,
     ) -> None:
         self.path = Path(path)
         self.format = VIDEO_CONTAINERS.get(self.path.suffix.lower())
@@ -75,8 +99,11 @@ class VideoWriter:
             raise LowlightError(f"cannot write video as {self.path.name} (supported: {supported})")
         if not 0 <= crf <= 51:
             raise LowlightError(f"crf must be between 0 and 51, got {crf}")
+        if preset not in PRESETS:
+            raise LowlightError(f"unknown preset {preset!r}; use one of {', '.join(PRESETS)}")
         self.info = info
         self.crf = crf
+        self.preset = preset
         self._source_audio = audio_stream
         self._av = import_av()
         self.audio = "none"
@@ -149,7 +176,7 @@ class VideoWriter:
     def _add_video(self) -> Any:
         info = self.info
         rate = info.frame_rate or 1 / info.time_base
-        options = {"crf": str(self.crf), "preset": _PRESET}
+        options = {"crf": str(self.crf), "preset": self.preset}
         stream = self._container.add_stream("libx264", rate=rate, options=options)
         stream.width, stream.height = info.width - info.width % 2, info.height - info.height % 2
         if stream.width == 0 or stream.height == 0:

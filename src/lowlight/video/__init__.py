@@ -32,18 +32,23 @@ follows a cut at once. Cuts are found from the input alone (``SceneCutDetector``
 histogram of a 64-pixel-wide thumbnail's luma relative to its mean, and the mean level;
 noise barely moves either, panning little, a cut a lot.
 
-Frames are rendered as pictures are (``lowlight.enhance``'s ``quality``): with "auto", frames
-longer than 1.5 working sizes (1280x720 and up, with the default 768) the fast way. The
-network then sees each frame once, reduced to the working size; that pass makes the frame's
-decisions, which the averages steady as above, and its result is carried to full resolution
-along the frame's edges (``lowlight.imageio.full_resolution``). In full quality, frames that
-large or tiled take their decisions from the same reduced pass, and the whole frame or its
-tiles then use the averaged ones.
+Frames are rendered as pictures are (``lowlight.enhance``'s ``quality``), with a working size of
+their own, ``VIDEO_WORKING_SIZE`` (384): with "auto", frames longer than 576 pixels (1280x720
+and up) are rendered the fast way. The network then sees a frame reduced to the working size;
+that pass makes the frame's decisions, which the averages steady as above, and its result is
+carried to full resolution along the frame's edges (``lowlight.imageio.full_resolution``). It
+runs on every second such frame (``NETWORK_INTERVAL``) and on the first of each scene; the
+frame between is rendered through the transforms fitted on the one before, which change
+little in a 24th of a second. In full quality, frames that large or tiled take their decisions
+from the same reduced pass, and the whole frame or its tiles then use the averaged ones.
 
-What is not smoothed: per-pixel noise. The network denoises each frame on its own (on the
-fast path, the rendering's fit and its shrinking of the fine detail remove the noise of the
-full-resolution frame), so what noise is left differs from frame to frame;
-``benchmarks/video_stability.py`` measures it (temporal standard deviation on a static clip).
+Per-pixel noise: the network denoises each frame on its own, so what noise it leaves differs
+from frame to frame and shimmers. Before a fast frame is rendered, ``TemporalDenoiser``
+averages it with the denoised frame before it wherever the two agree to within the noise (a
+motion-adaptive recursive filter); where something moved, the frame keeps its own pixels, and a
+scene cut restarts the average by itself. The network's pass, which sets the tone, sees the
+frame as it is. ``benchmarks/video_stability.py`` measures what is
+left (temporal standard deviation on a static clip) and what motion costs.
 """
 
 from lowlight.video.pipeline import VideoResult, enhance_video

@@ -14,9 +14,19 @@ import torch
 from kornia.color import rgb_to_linear_rgb
 from torch import nn
 
-from lowlight.inference import WORKING_SIZE, enhance_tensor
+from lowlight.imageio.full_resolution import render_with
+from lowlight.inference import (
+    WORKING_SIZE,
+    check_controls,
+    check_working_size,
+    choose_quality,
+    enhance_tensor,
+    render_fast,
+)
 from lowlight.models import UnifiedLowLightEnhancer
-from lowlight.models.finishing import expose
+from lowlight.models.finishing import blend_strength, expose, per_image
+from lowlight.runners import TorchRunner
+from lowlight.video.denoise import TEMPORAL_DENOISE, TemporalDenoiser
 from lowlight.video.scene_cut import SceneCutDetector
 
 __all__ = ["TemporalStabiliser", "TONE_TIME_CONSTANT"]
@@ -45,6 +55,15 @@ class TemporalStabiliser:
         time_constant: seconds (each of the ``SMOOTHING_STAGES`` averages); 0 leaves every
             frame's own decisions, bit for bit (frame by frame).
         cut_detector: says where a new scene starts (the averages then restart).
+        network_interval: in fast quality, the network runs on every this many frames (and on
+            the first frame of each scene); the frames between are rendered through the
+            transforms fitted on the last frame it ran on (``render_fast``), which costs
+            less than half a frame the network runs on. 1 runs it on every frame.
+        temporal_denoise: in fast quality, how much of the denoised frame before each frame
+            is averaged in where nothing moved (``TemporalDenoiser``'s strength) before the
+            frame is rendered; the network's pass, which sets the tone, sees the frame as it
+            is. 0 for none. Frame by frame (``time_constant`` 0), frames are not denoised
+            over time either.
 
     Examples:
         >>> import torch, lowlight
@@ -61,9 +80,18 @@ class TemporalStabiliser:
         model: UnifiedLowLightEnhancer,
         time_constant: float = TONE_TIME_CONSTANT,
         cut_detector: SceneCutDetector | None = None,
+        network_interval: int = 1,
+        temporal_denoise: float = TEMPORAL_DENOISE,
     ) -> None:
         if not time_constant >= 0:
             raise ValueError(f"time_constant must be >= 0 seconds, got {time_constant}")
+        if network_interval < 1:
+            raise ValueError(f"network_interval must be at least 1 frame, got {network_interval}")
+        self.network_interval = network_interval
+        self._denoiser = TemporalDenoiser(temporal_denoise if time_constant > 0 else 0.0)
+        self._transforms: torch.Tensor | None = None
+        self._reused = 0
+        self._size: tuple[int, int] | None = None
         self.model = model
         self.time_constant = time_constant
         self.cut_detector = cut_detector if cut_detector is not None else SceneCutDetector()
@@ -124,26 +152,48 @@ class TemporalStabiliser:
             raise RuntimeError("use TemporalStabiliser as a context manager: with ... as s:")
         if frame.ndim != 4 or frame.shape[0] != 1:
             raise ValueError(f"expected one frame (1, 3, H, W), got {tuple(frame.shape)}")
+        check_controls(exposure, strength)
+        check_working_size(working_size)
         cut = self.cut_detector.is_cut(frame)
         self.cuts += cut
-        options = {
-            "tile": tile,
-            "exposure": exposure,
-            "strength": strength,
-            "quality": quality,
-            "working_size": working_size,
-        }
-        if self.time_constant == 0:  # frame by frame: the averages stay empty, hooks idle
-            return enhance_tensor(self.model, frame, **options)
-        if cut:
-            self._averages.clear()
-            self._weight = 1.0
-        else:
-            interval = max(0.0, seconds - (self._last_seconds or 0.0))
-            self._weight = _frame_weight(interval, self.time_constant)
-        self._last_seconds = seconds
-        self._pending_update = True
-        return enhance_tensor(self.model, frame, **options)
+        size = tuple(frame.shape[-2:])
+        fast = choose_quality(*size, quality, working_size) == "fast"
+        reuse = (
+            fast
+            and not cut
+            and self._transforms is not None
+            and self._reused + 1 < self.network_interval
+            and self._size == size
+        )
+        if self.time_constant > 0 and not reuse:  # the averages take the frames it runs on
+            if cut:
+                self._averages.clear()
+                self._weight = 1.0
+            else:
+                interval = max(0.0, seconds - (self._last_seconds or 0.0))
+                self._weight = _frame_weight(interval, self.time_constant)
+            self._last_seconds = seconds
+            self._pending_update = True
+        with torch.inference_mode():
+            if not fast:
+                self._transforms = None
+                options = {"tile": tile, "exposure": exposure, "working_size": working_size}
+                result = enhance_tensor(self.model, frame, quality=quality, **options)
+            elif reuse:
+                self._reused += 1
+                result = render_with(self._denoiser(frame), self._transforms)
+            else:
+                runner = TorchRunner(self.model)
+                result, self._transforms = render_fast(
+                    lambda piece: runner(piece, exposure=exposure),
+                    frame,
+                    working_size,
+                    clean=self._denoiser(frame),
+                )
+                self._reused, self._size = 0, size
+        if strength == 1.0:
+            return result
+        return blend_strength(frame, result, per_image(strength, result))
 
     def _on_input(self, module: nn.Module, args: tuple) -> None:
         """The first pass of each frame (the reduced one where there is one) updates the
