@@ -151,6 +151,7 @@ class UnifiedLowLightEnhancer(nn.Module):
         mask_texture_sigma: float | None = None,
         mask_initial_bias: float = -4.0,
         texture_gate_margin: float | None = None,
+        scene_size: int | None = None,
     ) -> None:
         super().__init__()
         if tone_sigma is not None and not tone_sigma >= 8:
@@ -181,11 +182,13 @@ class UnifiedLowLightEnhancer(nn.Module):
             "mask_texture_sigma": mask_texture_sigma,
             "mask_initial_bias": mask_initial_bias,
             "texture_gate_margin": texture_gate_margin,
+            "scene_size": scene_size,
         }
         self.tone_sigma = tone_sigma
         self.highlight_knee = highlight_knee
         self.mask_texture_sigma = mask_texture_sigma
         self.texture_gate_margin = texture_gate_margin
+        self.scene_size = scene_size
         split = tone_sigma is not None
         self.curve_estimator = ImprovedCurveEstimator(
             iterations=curve_iterations,
@@ -243,6 +246,24 @@ class UnifiedLowLightEnhancer(nn.Module):
         pad_w = torch.sym_max(MIN_SIDE - width, -width % m)
         return F.pad(rgb, (0, pad_w, 0, pad_h), mode="replicate")
 
+    def _scene_view(self, rgb: torch.Tensor) -> torch.Tensor:
+        """The decoder's bottleneck features of ``rgb`` (B, 3, H, W) resized so that its longer
+        side is ``scene_size`` (a multiple of the decoder's grid): the same view of the scene
+        whatever the picture's size."""
+        height, width = rgb.shape[-2:]
+        longer = max(height, width)
+        step = self.decoder.factor
+        size = [
+            max(step, round(side * self.scene_size / longer / step) * step)
+            for side in (height, width)
+        ]
+        if longer > self.scene_size:
+            small = F.interpolate(rgb, size=size, mode="area")
+        else:
+            small = F.interpolate(rgb, size=size, mode="bilinear", align_corners=False)
+        snr = snr_map(small)
+        return self.decoder.restore(torch.cat([small, snr], dim=1), snr)[1]
+
     def _finish(
         self,
         coloured: torch.Tensor,
@@ -285,6 +306,8 @@ class UnifiedLowLightEnhancer(nn.Module):
             decoder_image = curve_image + decoded
         else:
             decoded, scene = self.decoder.restore(rgb_snr, snr)
+            if self.scene_size is not None:
+                scene = self._scene_view(padded)
             curve_image, curve_params = self.curve_estimator(rgb_snr, scene)
             decoder_image = curve_image + bounded_detail(decoded, curve_image, self.tone_sigma)
         mask = self.mask_predictor(curve_image, decoder_image, snr)
