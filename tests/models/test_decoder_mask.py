@@ -21,6 +21,13 @@ def test_decoder_cardinality() -> None:
         assert torch.isfinite(residual).all()
 
 
+def test_the_decoders_scene_is_its_restores_without_the_decoding_half() -> None:
+    torch.manual_seed(1)
+    decoder = TransformerDecoder(4, widths=(8, 16, 32), depths=(0, 1, 1), decoder_depths=(0, 1))
+    features, snr = torch.rand(2, 4, 24, 40), torch.rand(2, 1, 24, 40)
+    assert torch.equal(decoder.scene(features, snr), decoder.restore(features, snr)[1])
+
+
 def test_decoder_two_levels_factor() -> None:
     decoder = TransformerDecoder(
         7, widths=(8, 16), depths=(1, 1), decoder_depths=(1,), heads=(1, 2)

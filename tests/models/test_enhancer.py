@@ -136,9 +136,10 @@ def test_exception_on_bad_shape(model: UnifiedLowLightEnhancer, shape, match: st
         model(torch.rand(shape))
 
 
-def test_every_parameter_gets_a_finite_nonzero_gradient() -> None:
+@pytest.mark.parametrize("design", [{}, {"scene_size": 64}])
+def test_every_parameter_gets_a_finite_nonzero_gradient(design: dict) -> None:
     torch.manual_seed(6)
-    model = UnifiedLowLightEnhancer().train()
+    model = UnifiedLowLightEnhancer(**design).train()
     rgb = torch.rand(2, 3, 32, 32) * 0.3
     target = torch.rand(2, 3, 32, 32)
     out = model(rgb)
@@ -154,9 +155,10 @@ def test_every_parameter_gets_a_finite_nonzero_gradient() -> None:
     assert zero == []
 
 
-def test_train_and_eval_give_the_same_output() -> None:
+@pytest.mark.parametrize("design", [{}, {"scene_size": 64}])
+def test_train_and_eval_give_the_same_output(design: dict) -> None:
     torch.manual_seed(7)
-    model = UnifiedLowLightEnhancer()
+    model = UnifiedLowLightEnhancer(**design)
     rgb = torch.rand(2, 3, 48, 40) * 0.25
     with torch.no_grad():
         trained = model.train()(rgb)
@@ -279,11 +281,30 @@ def test_controls_can_differ_per_image(model: UnifiedLowLightEnhancer) -> None:
 
 @pytest.mark.parametrize(
     ("keys", "match"),
-    [({"tone_sigma": 0}, "tone_sigma"), ({"highlight_knee": 1.0}, "highlight_knee")],
+    [
+        ({"tone_sigma": 0}, "tone_sigma"),
+        ({"highlight_knee": 1.0}, "highlight_knee"),
+        ({"scene_size": 16}, "scene_size"),
+        ({"scene_size": 64, "tone_sigma": None}, "scene_size"),
+    ],
 )
 def test_bad_design_options_are_refused(keys: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         UnifiedLowLightEnhancer(**keys)
+
+
+def test_the_scene_view_is_the_same_whatever_the_pictures_size() -> None:
+    # The curves' scene features of a picture and of the same picture at twice its size come
+    # from the same 64-pixel view (the one enlarged, the other reduced): they agree to
+    # resampling's differences, where the pictures' own bottlenecks are 6x9 and 12x18.
+    torch.manual_seed(9)
+    model = UnifiedLowLightEnhancer(scene_size=64).eval()
+    small = F.interpolate(torch.rand(1, 3, 12, 18), size=(48, 72), mode="bilinear") * 0.3
+    large = F.interpolate(small, scale_factor=2, mode="bilinear")
+    with torch.no_grad():
+        views = [model._scene_view(picture) for picture in (small, large)]
+    assert views[0].shape == views[1].shape == (1, 96, 5, 8)
+    assert (views[0] - views[1]).abs().max() < 0.1 * views[0].abs().max()
 
 
 def test_components_and_clamp_parameters(model: UnifiedLowLightEnhancer) -> None:

@@ -100,6 +100,22 @@ class TransformerDecoder(nn.Module):
         ``scene`` is (B, widths[-1], H * 2 / factor, W * 2 / factor): the deepest stage's
         view of the picture (at 1/8 resolution with three levels), for other branches to use.
         """
+        scene, skips, snr_levels = self._encode(features_in, snr)
+        x = scene
+        for i in reversed(range(len(self.decoders))):
+            x = self.fuses[i](torch.cat([self.ups[i](x), skips[i]], dim=1))
+            x = self.decoders[i](x, snr_levels[i])
+        return self.head(x), scene
+
+    def scene(self, features_in: torch.Tensor, snr: torch.Tensor) -> torch.Tensor:
+        """``restore``'s ``scene`` alone, without the decoding half's cost."""
+        return self._encode(features_in, snr)[0]
+
+    def _encode(
+        self, features_in: torch.Tensor, snr: torch.Tensor
+    ) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
+        """The bottleneck's features, the skips to each decoder stage and the SNR map pooled
+        to each stage's resolution."""
         x = self.embed(features_in)
         snr_levels = [F.avg_pool2d(snr, 2 ** (i + 1)) for i in range(len(self.encoders))]
         skips = []
@@ -108,8 +124,4 @@ class TransformerDecoder(nn.Module):
             if i < len(self.downs):
                 skips.append(x)
                 x = self.downs[i](x)
-        scene = x
-        for i in reversed(range(len(self.decoders))):
-            x = self.fuses[i](torch.cat([self.ups[i](x), skips[i]], dim=1))
-            x = self.decoders[i](x, snr_levels[i])
-        return self.head(x), scene
+        return x, skips, snr_levels
