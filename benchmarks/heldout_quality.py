@@ -8,7 +8,10 @@ darker (> 1) or brighter (< 1) than the training targets want, and how often eac
 in random subsets of those pairs as small as the held-out split (how much a held-out set of
 that size can prefer a brightness by chance; pairs drawn singly, so a split by scene varies
 more). The held-out figures are only held out for models trained on that split (not for a
-refit on all pairs).
+refit on all pairs). Beside them, the fast rendering with the network on the picture at half
+its size (300x200, as ``fast_quality.py`` runs eval15): its PSNR and SSIM, and the spread
+(standard deviation over the pairs) of its mean level over the full rendering's, which is 0
+for a model whose tone does not depend on the picture's size.
 
 This is the table that chooses between candidate models; eval15 is not read.
 
@@ -37,10 +40,10 @@ DRAWS = 1000
 
 def score(weights: str, held_out: list, training: list) -> dict:
     model = load_model(weights)
-    rows, levels = [], []
+    rows, levels, fast_rows = [], [], []
     for pair in held_out:
-        high = read_batch(pair.high)
-        output = enhance_tensor(model, read_batch(pair.low))
+        high, low = read_batch(pair.high), read_batch(pair.low)
+        output = enhance_tensor(model, low)
         levels.append(float(output.mean()))
         rows.append(
             [
@@ -49,6 +52,11 @@ def score(weights: str, held_out: list, training: list) -> dict:
                 float(psnr_gt_mean(output, high)),
                 float(ssim_gt_mean(output, high)),
             ]
+        )
+        half = max(low.shape[-2:]) // 2
+        fast = enhance_tensor(model, low, quality="fast", working_size=half)
+        fast_rows.append(
+            [float(psnr(fast, high)), float(ssim(fast, high)), float(fast.mean() / output.mean())]
         )
     per_pair = []
     for pair in training:
@@ -64,6 +72,7 @@ def score(weights: str, held_out: list, training: list) -> dict:
         for _ in range(DRAWS)
     ]
     psnr_mean, ssim_mean, psnr_gt, ssim_gt = np.mean(rows, axis=0)
+    fast_psnr, fast_ssim, _ = np.mean(fast_rows, axis=0)
     return {
         "weights": weights,
         "psnr": psnr_mean,
@@ -71,6 +80,9 @@ def score(weights: str, held_out: list, training: list) -> dict:
         "psnr_gt_mean": psnr_gt,
         "ssim_gt_mean": ssim_gt,
         "output_level": float(np.mean(levels)),
+        "fast_half_psnr": float(fast_psnr),
+        "fast_half_ssim": float(fast_ssim),
+        "fast_half_level_spread": float(np.std([row[2] for row in fast_rows])),
         "training_psnr_by_gain": dict(
             zip((f"{g:.2f}" for g in GAINS), map(float, by_gain), strict=True)
         ),
@@ -107,6 +119,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{result['ssim_gt_mean']:12.4f}  {result['output_level']:.3f}  "
             f"{result['training_best_gain']:18.2f}  {weights}",
             flush=True,
+        )
+        print(
+            f"    fast from half size: {result['fast_half_psnr']:.2f}  "
+            f"{result['fast_half_ssim']:.4f}, level over full's spread "
+            f"{result['fast_half_level_spread']:.3f}"
         )
         print(
             f"    best gain in {DRAWS} random {len(held_out)}-pair training subsets: "
