@@ -220,6 +220,9 @@ class Trainer:
         params = sum(p.numel() for p in self.model.parameters())
         mix = cfg.mix()
         pairs = mix.describe() if mix is not None else "pairs only"
+        if cfg.reduced_share > 0:
+            smallest, largest = cfg.reduced_scale
+            pairs += f"; {cfg.reduced_share:.0%} reduced by x{smallest:g} to x{largest:g} (area)"
         return (
             f"lowlight train: {params / 1e6:.2f} M parameters, "
             f"stages {list(cfg.stage_epochs)} epochs, "
