@@ -18,7 +18,19 @@ from torch.utils.data import Dataset
 from lowlight.errors import LowlightError
 from lowlight.imageio.full_resolution import reduce_to
 
-__all__ = ["RandomlyReduced"]
+__all__ = ["RandomlyReduced", "reduced_size"]
+
+
+def reduced_size(height: int, width: int, factor: float, min_side: int = 32) -> tuple[int, int]:
+    """``(h, w)``: ``(height, width)`` scaled by ``factor``, but not so far that the shorter
+    side falls below ``min_side``, and never enlarged.
+
+    Example:
+        >>> reduced_size(400, 600, 0.5), reduced_size(40, 48, 0.5), reduced_size(20, 30, 0.5)
+        ((200, 300), (32, 38), (20, 30))
+    """
+    factor = min(1.0, max(factor, min_side / min(height, width)))
+    return round(height * factor), round(width * factor)
 
 
 class RandomlyReduced(Dataset):
@@ -78,7 +90,5 @@ class RandomlyReduced(Dataset):
         tensors = self.base[item]
         if not bool(self._reduced[item]):
             return tensors
-        height, width = tensors[0].shape[-2:]
-        factor = min(1.0, max(float(self._factors[item]), self.min_side / min(height, width)))
-        size = (round(height * factor), round(width * factor))
+        size = reduced_size(*tensors[0].shape[-2:], float(self._factors[item]), self.min_side)
         return tuple(reduce_to(t[None], size)[0] for t in tensors)

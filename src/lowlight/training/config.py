@@ -42,6 +42,9 @@ class TrainConfig:
     (0: none) come reduced by area averaging by a factor drawn log-uniformly from
     ``reduced_scale``, as the fast rendering reduces a picture (``lowlight.data.RandomlyReduced``),
     so that the network learns the tone of a scene whatever its size; it needs ``batch_size`` 1.
+    ``size_consistency`` (0: off) weighs a term that scores the network's result on each batch
+    reduced by a factor drawn from ``size_consistency_scale`` against its own full-size
+    result reduced alike (``lowlight.training.size_consistency``); it runs on one process.
     ``split_seed`` (None: ``seed``) seeds the split by scene alone, so that a run
     continuing another can keep its held-out pairs while drawing new samples with its own
     ``seed``. ``init_weights`` starts from a safetensors model (e.g. the shipped default, to
@@ -73,6 +76,8 @@ class TrainConfig:
     downscale: int = 1
     reduced_share: float = 0.0
     reduced_scale: tuple[float, float] = (0.25, 1.0)
+    size_consistency: float = 0.0
+    size_consistency_scale: tuple[float, float] = (0.25, 0.75)
     seed: int = 0
     split_seed: int | None = None
     device: str = "cpu"
@@ -130,6 +135,16 @@ class TrainConfig:
             raise LowlightError(
                 "reduced_scale must be a range 0 < smallest <= largest <= 1, "
                 f"got {list(self.reduced_scale)}"
+            )
+        if not self.size_consistency >= 0:
+            raise LowlightError(
+                f"size_consistency must be 0 (off) or positive, got {self.size_consistency}"
+            )
+        smallest, largest = self.size_consistency_scale
+        if not 0.0 < smallest <= largest <= 1.0:
+            raise LowlightError(
+                "size_consistency_scale must be a range 0 < smallest <= largest <= 1, "
+                f"got {list(self.size_consistency_scale)}"
             )
         if self.reduced_share > 0 and self.batch_size > 1:
             raise LowlightError(
