@@ -176,6 +176,10 @@ def flicker(frames: torch.Tensor) -> float:
     return float(frames.mean(dim=(1, 2, 3)).diff().abs().mean())
 
 
+def jitter(frames: torch.Tensor) -> float:
+    return float(frames.mean(dim=(1, 2, 3)).diff(n=2).abs().mean())
+
+
 def mabd(frames: torch.Tensor) -> float:
     luma = (frames * LUMA).sum(dim=1)
     return float((luma[1:] - luma[:-1]).abs().mean())
@@ -186,7 +190,15 @@ def stability(model, size: tuple[int, int], rendering: dict) -> list[dict]:
     for name, (clean, dark) in clips(size).items():
         base = {"clip": name, "frames": len(dark)}
         for mode, frames in (("clean", clean), ("input", dark)):
-            rows.append({**base, "mode": mode, "flicker": flicker(frames), "mabd": mabd(frames)})
+            rows.append(
+                {
+                    **base,
+                    "mode": mode,
+                    "flicker": flicker(frames),
+                    "jitter": jitter(frames),
+                    "mabd": mabd(frames),
+                }
+            )
         if name == "static":
             rows[-1]["temporal_std"] = float(dark.std(dim=0).mean())
         levels = {}
@@ -198,6 +210,8 @@ def stability(model, size: tuple[int, int], rendering: dict) -> list[dict]:
             gain = float(output.mean() / dark.mean())
             row = {**base, "mode": mode, "flicker": flicker(output), "mabd": mabd(output)}
             row |= {"gain": gain, "ratio": row["flicker"] / (flicker(dark) * gain)}
+            row |= {"jitter": jitter(output)}
+            row |= {"jitter_ratio": row["jitter"] / (jitter(dark) * gain)}
             row |= {"cuts": cuts, "seconds_per_frame": seconds / len(dark)}
             if name == "static":
                 row["temporal_std"] = float(output.std(dim=0).mean())
@@ -297,14 +311,18 @@ def report(
     quality += f", network interval {rendering['network_interval']} (fast frames)"
     print(f"Temporal stability at {size[1]}x{size[0]}, {RATE} fps, {quality}")
     print(f"on {summary(machine)}")
-    print("| clip | mode | flicker | gain | flicker / (input's x gain) | MABD | cuts |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| clip | mode | flicker | gain | flicker / (input's x gain) | jitter "
+        "| jitter / (input's x gain) | MABD | cuts |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         ratio = f"{row['ratio']:.2f}" if "ratio" in row else ""
+        jitter_ratio = f"{row['jitter_ratio']:.2f}" if "jitter_ratio" in row else ""
         gain = f"{row['gain']:.2f}" if "gain" in row else ""
         print(
             f"| {row['clip']} | {row['mode']} | {row['flicker']:.5f} | {gain} | {ratio} "
-            f"| {row['mabd']:.4f} | {row.get('cuts', '')} |"
+            f"| {row['jitter']:.5f} | {jitter_ratio} | {row['mabd']:.4f} | {row.get('cuts', '')} |"
         )
     for row in rows:
         if "after_cut" in row:
