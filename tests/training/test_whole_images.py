@@ -93,27 +93,6 @@ def test_a_downscaled_run_validates_at_full_size(make_config):
     assert "whole images at 1/2 size" in trainer.banner()
 
 
-def test_a_run_with_reduced_items_trains_on_them_and_says_so(make_config):
-    trainer = Trainer(
-        make_config(
-            image_size=0,
-            batch_size=1,
-            reduced_share=1.0,
-            reduced_scale=(0.5, 0.5),
-            stage_epochs=(1, 0, 0),
-        )
-    )
-    height, width = trainer.val_data.images[0][0].shape[-2:]
-    trainer.train_data.set_epoch(0, 0)
-    low, high = trainer.train_data[0]
-    # Half size, but no side below 32 pixels (the tiny pictures are 40x48).
-    factor = max(0.5, 32 / min(height, width))
-    assert low.shape == high.shape == (3, round(height * factor), round(width * factor))
-    rows = trainer.fit()
-    assert len(rows) == 1 and rows[0]["train_skipped"] == 0 and rows[0]["val_psnr"] > 0
-    assert "100% reduced by x0.5 to x0.5 (area)" in trainer.banner()
-
-
 def test_cli_downscale_reaches_the_saved_config(train_one_epoch, tmp_path):
     run = tmp_path / "run"
     assert train_one_epoch(run, "--image-size", "0", "--downscale", "2") == 0

@@ -7,7 +7,6 @@ from lowlight.data.held_out import KODAK_HELD_OUT, is_held_out
 from lowlight.data.paired_dataset import PairedCropDataset, PairedImageDataset
 from lowlight.data.pairs import ImagePair, find_pairs, split_by_scene
 from lowlight.data.photos import Photo, PhotoCropDataset, PhotoDataset, find_photos
-from lowlight.data.reduction import RandomlyReduced
 
 __all__ = [
     "CropDataset",
@@ -20,7 +19,6 @@ __all__ = [
     "Photo",
     "PhotoCropDataset",
     "PhotoDataset",
-    "RandomlyReduced",
     "find_pairs",
     "find_photos",
     "is_held_out",

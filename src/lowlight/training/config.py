@@ -38,13 +38,7 @@ class TrainConfig:
     stages 1-3. ``samples_per_epoch`` (None: one crop per training pair) sets how many crops
     make an epoch; ``image_size`` 0 trains on whole images instead of square crops.
     ``downscale`` trains on every ``downscale``-th pixel of each pair, a picture that many
-    times smaller (validation always scores full-size images). ``reduced_share`` of the items
-    (0: none) come reduced by area averaging by a factor drawn log-uniformly from
-    ``reduced_scale``, as the fast rendering reduces a picture (``lowlight.data.RandomlyReduced``),
-    so that the network learns the tone of a scene whatever its size; it needs ``batch_size`` 1.
-    ``size_consistency`` (0: off) weighs a term that scores the network's result on each batch
-    reduced by a factor drawn from ``size_consistency_scale`` against its own full-size
-    result reduced alike (``lowlight.training.size_consistency``); it runs on one process.
+    times smaller (validation always scores full-size images).
     ``split_seed`` (None: ``seed``) seeds the split by scene alone, so that a run
     continuing another can keep its held-out pairs while drawing new samples with its own
     ``seed``. ``init_weights`` starts from a safetensors model (e.g. the shipped default, to
@@ -74,10 +68,6 @@ class TrainConfig:
     batch_size: int = TRAINING_DEFAULTS["batch_size"]
     samples_per_epoch: int | None = None
     downscale: int = 1
-    reduced_share: float = 0.0
-    reduced_scale: tuple[float, float] = (0.25, 1.0)
-    size_consistency: float = 0.0
-    size_consistency_scale: tuple[float, float] = (0.25, 0.75)
     seed: int = 0
     split_seed: int | None = None
     device: str = "cpu"
@@ -126,30 +116,6 @@ class TrainConfig:
             raise LowlightError("the run has no epochs (stage_epochs sums to 0)")
         if self.downscale < 1:
             raise LowlightError(f"downscale must be 1 or more, got {self.downscale}")
-        if not 0.0 <= self.reduced_share <= 1.0:
-            raise LowlightError(
-                f"reduced_share must be a share in [0, 1], got {self.reduced_share}"
-            )
-        smallest, largest = self.reduced_scale
-        if not 0.0 < smallest <= largest <= 1.0:
-            raise LowlightError(
-                "reduced_scale must be a range 0 < smallest <= largest <= 1, "
-                f"got {list(self.reduced_scale)}"
-            )
-        if not self.size_consistency >= 0:
-            raise LowlightError(
-                f"size_consistency must be 0 (off) or positive, got {self.size_consistency}"
-            )
-        smallest, largest = self.size_consistency_scale
-        if not 0.0 < smallest <= largest <= 1.0:
-            raise LowlightError(
-                "size_consistency_scale must be a range 0 < smallest <= largest <= 1, "
-                f"got {list(self.size_consistency_scale)}"
-            )
-        if self.reduced_share > 0 and self.batch_size > 1:
-            raise LowlightError(
-                "reduced_share > 0 gives items of many sizes: train with batch_size 1"
-            )
         if self.samples_per_epoch is not None and self.samples_per_epoch <= 0:
             raise LowlightError(f"samples_per_epoch must be positive, got {self.samples_per_epoch}")
         for name in ("lr_decoder", "lr_curve", "lr_mask", "lr_other", "grad_clip_norm"):

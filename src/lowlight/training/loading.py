@@ -18,7 +18,6 @@ from lowlight.data import (
     Photo,
     PhotoCropDataset,
     PhotoDataset,
-    RandomlyReduced,
     find_pairs,
     find_photos,
     is_held_out,
@@ -40,7 +39,7 @@ __all__ = [
 
 log = logging.getLogger("lowlight.train")
 
-TrainingData = PairedCropDataset | ExposureMixDataset | PhotoCropDataset | RandomlyReduced
+TrainingData = PairedCropDataset | ExposureMixDataset | PhotoCropDataset
 Validation = PairedValidation | NoReferenceValidation
 
 
@@ -100,8 +99,6 @@ def make_training_data(config: TrainConfig, items: list[ImagePair] | list[Photo]
     if mix is not None:
         photos = well_exposed_photos(config, mix, len(train)) if mix.photos > 0 else None
         train = ExposureMixDataset(train, mix, photos)
-    if config.reduced_share > 0:
-        train = RandomlyReduced(train, config.reduced_share, config.reduced_scale)
     return train
 
 

@@ -24,7 +24,6 @@ from lowlight.training.loss_weights import stage_loss_weights
 from lowlight.training.objective import TrainingObjective
 from lowlight.training.run_folder import BEST, LATEST, RunFolder
 from lowlight.training.schedule import check_replanned, stage_of_epoch
-from lowlight.training.size_consistency import draw_factor, size_consistency_loss
 from lowlight.training.validation import float_output, mixed_precision
 from lowlight.weights import load_model
 
@@ -72,9 +71,6 @@ class Trainer:
         self.folder = RunFolder(config.out)
         self.run_dir = self.folder.path
         self.dist = init_distributed(config.device)
-        if config.size_consistency > 0 and self.dist.world_size > 1:
-            # DistributedDataParallel syncs one forward pass per backward; the term adds one.
-            raise LowlightError("size_consistency runs on one process, not under torchrun")
         self.device = self.dist.device(config.device)
         if config.threads:
             torch.set_num_threads(config.threads)
@@ -224,12 +220,6 @@ class Trainer:
         params = sum(p.numel() for p in self.model.parameters())
         mix = cfg.mix()
         pairs = mix.describe() if mix is not None else "pairs only"
-        if cfg.size_consistency > 0:
-            smallest, largest = cfg.size_consistency_scale
-            pairs += f"; size consistency {cfg.size_consistency:g} at x{smallest:g} to x{largest:g}"
-        if cfg.reduced_share > 0:
-            smallest, largest = cfg.reduced_scale
-            pairs += f"; {cfg.reduced_share:.0%} reduced by x{smallest:g} to x{largest:g} (area)"
         return (
             f"lowlight train: {params / 1e6:.2f} M parameters, "
             f"stages {list(cfg.stage_epochs)} epochs, "
@@ -285,16 +275,6 @@ class Trainer:
         if not self.dist.all_finite(math.isfinite(loss), self.device):
             return StepResult(loss, values, math.nan, True)
         total.backward()
-        if self.config.size_consistency > 0:
-            # After the first backward pass: the colour stages clamp their parameters in place
-            # before every forward pass, which a graph still awaiting its backward cannot take.
-            term = self._size_consistency(low, output.image)
-            values["size_consistency"] = term.item()
-            loss += self.config.size_consistency * values["size_consistency"]
-            if not self.dist.all_finite(math.isfinite(loss), self.device):
-                self.optimizer.zero_grad(set_to_none=True)
-                return StepResult(loss, values, math.nan, True)
-            (self.config.size_consistency * term).backward()
         params = [p for g in self.optimizer.param_groups for p in g["params"] if p.grad is not None]
         grad_norm = torch.nn.utils.clip_grad_norm_(params, self.config.grad_clip_norm)
         if not torch.isfinite(grad_norm):
@@ -307,19 +287,6 @@ class Trainer:
             self.average.update(self.model)
         self.global_step += 1
         return StepResult(loss, values, grad_norm.item(), False)
-
-    def _size_consistency(self, low: torch.Tensor, result: torch.Tensor) -> torch.Tensor:
-        """The ``size_consistency`` term of a step: its factor drawn from the run's seed and
-        the step, so that a resumed run repeats an uninterrupted one."""
-        cfg = self.config
-        generator = torch.Generator().manual_seed(cfg.seed * 1_000_003 + self.global_step)
-        factor = draw_factor(cfg.size_consistency_scale, generator)
-
-        def run(picture: torch.Tensor) -> torch.Tensor:
-            with mixed_precision(self.device):
-                return float_output(self.forward_model(picture)).image
-
-        return size_consistency_loss(run, low, result.float(), factor)
 
     def train_epoch(self, stage: int, epoch_in_stage: int) -> dict:
         cfg = self.config
