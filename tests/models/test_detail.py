@@ -57,6 +57,20 @@ def test_base_plus_detail_stays_in_range_for_any_estimate() -> None:
     assert torch.isfinite(out).all()
 
 
+def test_a_ceiling_bounds_what_detail_lifts_and_leaves_what_it_lowers() -> None:
+    torch.manual_seed(3)
+    base = torch.rand(2, 3, 32, 32)
+    estimate = torch.randn(2, 3, 32, 32) * 100
+    detail = bounded_detail(estimate, base, 8, ceiling=0.9)
+    out = base + detail
+    assert float(out[detail > 0].max()) <= 0.9
+    # Above the ceiling there is no room to lift at all; lowering is as without one.
+    assert float(detail[base >= 0.9].max()) <= 0.0
+    lowered = detail < 0
+    free = bounded_detail(estimate, base, 8)
+    assert torch.equal(detail[lowered], free[lowered])
+
+
 def test_small_detail_passes_unchanged() -> None:
     base = torch.full((1, 3, 16, 16), 0.5)
     estimate = base.clone()

@@ -136,7 +136,7 @@ def test_exception_on_bad_shape(model: UnifiedLowLightEnhancer, shape, match: st
         model(torch.rand(shape))
 
 
-@pytest.mark.parametrize("design", [{}, {"scene_size": 64}])
+@pytest.mark.parametrize("design", [{}, {"scene_size": 64}, {"detail_ceiling": 0.9}])
 def test_every_parameter_gets_a_finite_nonzero_gradient(design: dict) -> None:
     torch.manual_seed(6)
     model = UnifiedLowLightEnhancer(**design).train()
@@ -155,7 +155,7 @@ def test_every_parameter_gets_a_finite_nonzero_gradient(design: dict) -> None:
     assert zero == []
 
 
-@pytest.mark.parametrize("design", [{}, {"scene_size": 64}])
+@pytest.mark.parametrize("design", [{}, {"scene_size": 64}, {"detail_ceiling": 0.9}])
 def test_train_and_eval_give_the_same_output(design: dict) -> None:
     torch.manual_seed(7)
     model = UnifiedLowLightEnhancer(**design)
@@ -286,6 +286,9 @@ def test_controls_can_differ_per_image(model: UnifiedLowLightEnhancer) -> None:
         ({"highlight_knee": 1.0}, "highlight_knee"),
         ({"scene_size": 16}, "scene_size"),
         ({"scene_size": 64, "tone_sigma": None}, "scene_size"),
+        ({"detail_ceiling": 0.0}, "detail_ceiling"),
+        ({"detail_ceiling": 1.5}, "detail_ceiling"),
+        ({"detail_ceiling": 0.9, "tone_sigma": None}, "detail_ceiling"),
     ],
 )
 def test_bad_design_options_are_refused(keys: dict, match: str) -> None:
@@ -447,3 +450,17 @@ def test_the_mask_starts_where_its_initial_bias_says() -> None:
         half_open = UnifiedLowLightEnhancer(mask_initial_bias=0.0)(rgb).mask
     assert float(closed.max()) < 0.03
     assert abs(float(half_open.mean()) - 0.5) < 0.02
+
+
+def test_the_decoder_lifts_no_pixel_past_the_detail_ceiling() -> None:
+    torch.manual_seed(12)
+    model = UnifiedLowLightEnhancer(detail_ceiling=0.9).eval()
+    # A decoder that wants everything far brighter than the curves make it.
+    with torch.no_grad():
+        model.decoder.head[0].bias.fill_(5.0)
+        out = model(torch.rand(1, 3, 32, 48) * 0.9)
+    lifted = out.decoder_image > out.curve_image
+    assert lifted.any()
+    assert float(out.decoder_image[lifted].max()) <= 0.9 + 1e-6
+    bright = out.curve_image >= 0.9
+    assert bool((out.decoder_image[bright] <= out.curve_image[bright]).all())

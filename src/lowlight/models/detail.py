@@ -40,7 +40,9 @@ def low_frequencies(image: torch.Tensor, sigma: float) -> torch.Tensor:
     return F.interpolate(blurred, size=image.shape[-2:], mode="bilinear", align_corners=False)
 
 
-def bounded_detail(estimate: torch.Tensor, base: torch.Tensor, sigma: float) -> torch.Tensor:
+def bounded_detail(
+    estimate: torch.Tensor, base: torch.Tensor, sigma: float, ceiling: float = 1.0
+) -> torch.Tensor:
     """What ``estimate`` adds to ``base`` but exposure, bounded so ``base + detail`` is in [0, 1].
 
     The raw detail is ``estimate - base`` with the low frequencies of its luma (Rec. 601)
@@ -49,12 +51,15 @@ def bounded_detail(estimate: torch.Tensor, base: torch.Tensor, sigma: float) -> 
     and colour at every scale (chroma has no luma) pass. It is then squashed smoothly into the
     room the base pixel leaves, ``d -> r * tanh(d / r)`` with ``r = 1 - base`` above and
     ``r = base`` below: the identity for small ``d`` (slope 1 on both sides of 0) and never
-    beyond the range, so the decoder can neither clip nor crush.
+    beyond the range, so the decoder can neither clip nor crush. With a ``ceiling`` below 1
+    the room above is ``ceiling - base`` (none where ``base`` is above it): detail cannot lift
+    a pixel past the ceiling, and what lies above it is ``base``'s alone.
 
     Args:
         estimate: (B, 3, H, W) the decoder's image estimate, any range.
         base: (B, 3, H, W) in [0, 1], the curve image.
         sigma: the low-pass's standard deviation in pixels (H and W divisible by 8).
+        ceiling: the highest value detail may lift a pixel to, in (0, 1].
 
     Returns:
         (B, 3, H, W) detail with ``base + detail`` in [0, 1].
@@ -68,7 +73,7 @@ def bounded_detail(estimate: torch.Tensor, base: torch.Tensor, sigma: float) -> 
     """
     difference = estimate - base
     detail = difference - low_frequencies(luminance(difference), sigma)
-    return _into_room(detail, base)
+    return _into_room(detail, base, ceiling)
 
 
 def bounded_texture(source: torch.Tensor, base: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -102,10 +107,11 @@ def bounded_texture(source: torch.Tensor, base: torch.Tensor, sigma: float) -> t
     return _into_room(fine, base)
 
 
-def _into_room(detail: torch.Tensor, base: torch.Tensor) -> torch.Tensor:
-    """``detail`` squashed smoothly into the room each ``base`` pixel leaves in [0, 1]:
-    ``d -> r * tanh(d / r)`` with ``r = 1 - base`` above and ``r = base`` below."""
-    up, down = 1.0 - base, base
+def _into_room(detail: torch.Tensor, base: torch.Tensor, ceiling: float = 1.0) -> torch.Tensor:
+    """``detail`` squashed smoothly into the room each ``base`` pixel leaves in [0, ceiling]:
+    ``d -> r * tanh(d / r)`` with ``r = ceiling - base`` (at least 0) above and ``r = base``
+    below."""
+    up, down = (ceiling - base).clamp_min(0.0), base
     raised = up * torch.tanh(detail / up.clamp_min(_ROOM_FLOOR))
     lowered = down * torch.tanh(detail / down.clamp_min(_ROOM_FLOOR))
     return torch.where(detail > 0, raised, lowered)
