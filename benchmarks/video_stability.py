@@ -199,8 +199,9 @@ def stability(model, size: tuple[int, int], rendering: dict) -> list[dict]:
                     "mabd": mabd(frames),
                 }
             )
+        input_row = rows[-1]
         if name == "static":
-            rows[-1]["temporal_std"] = float(dark.std(dim=0).mean())
+            input_row["temporal_std"] = float(dark.std(dim=0).mean())
         levels = {}
         for mode in MODES:
             start = time.perf_counter()
@@ -208,10 +209,10 @@ def stability(model, size: tuple[int, int], rendering: dict) -> list[dict]:
             seconds = time.perf_counter() - start
             levels[mode] = output.mean(dim=(1, 2, 3))
             gain = float(output.mean() / dark.mean())
-            row = {**base, "mode": mode, "flicker": flicker(output), "mabd": mabd(output)}
-            row |= {"gain": gain, "ratio": row["flicker"] / (flicker(dark) * gain)}
-            row |= {"jitter": jitter(output)}
-            row |= {"jitter_ratio": row["jitter"] / (jitter(dark) * gain)}
+            row = {**base, "mode": mode, "flicker": flicker(output), "jitter": jitter(output)}
+            row |= {"mabd": mabd(output), "gain": gain}
+            row |= {"ratio": row["flicker"] / (input_row["flicker"] * gain)}
+            row |= {"jitter_ratio": row["jitter"] / (input_row["jitter"] * gain)}
             row |= {"cuts": cuts, "seconds_per_frame": seconds / len(dark)}
             if name == "static":
                 row["temporal_std"] = float(output.std(dim=0).mean())
